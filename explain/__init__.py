@@ -1,0 +1,1 @@
+"""Segments explained: rules (text, SQL), human thresholds, profiles, names, strategy cards, figures."""

@@ -1,0 +1,66 @@
+"""Rules as portable SQL (SQLite, DuckDB, PostgreSQL) over the table as uploaded.
+
+The clean-up the product applied is written into the SQL: labels are TRIMmed, null markers become
+NULL, and every gap is filled (COALESCE) with the value the rules were fitted with.
+"""
+from __future__ import annotations
+
+from segmentation.cleaning import NULL_MARKERS
+
+from .rules import Condition
+
+
+def quote_ident(name: str) -> str:
+    return '"' + str(name).replace('"', '""') + '"'
+
+
+def literal(value) -> str:
+    """A SQL literal that reads back as exactly this value."""
+    if isinstance(value, bool):
+        return "1" if value else "0"
+    if isinstance(value, int):
+        return str(value)
+    if isinstance(value, float):
+        return str(int(value)) if value.is_integer() and abs(value) < 1e15 else repr(value)
+    return "'" + str(value).replace("'", "''") + "'"
+
+
+def column_expr(feature) -> str:
+    """The column as the rules see it: tidied and filled."""
+    col = quote_ident(feature.name)
+    if feature.text:
+        markers = ", ".join(literal(m) for m in NULL_MARKERS)
+        col = f"CASE WHEN LOWER(TRIM({col})) IN ({markers}) THEN NULL ELSE TRIM({col}) END"
+    return f"COALESCE({col}, {literal(feature.fill)})"
+
+
+def condition_sql(cond: Condition, feature) -> str:
+    expr = column_expr(feature)
+    if cond.op in ("in", "not in"):
+        values = ", ".join(literal(v) for v in cond.value)
+        return f"{expr} {cond.op.upper()} ({values})"
+    op = {"==": "=", "!=": "<>"}.get(cond.op, cond.op)
+    return f"{expr} {op} {literal(cond.value)}"
+
+
+def clauses_sql(clauses: list[list[Condition]], features_by_name: dict) -> str:
+    """A WHERE condition selecting exactly the segment's rows."""
+    if not clauses:
+        return "1 = 0"
+    parts = []
+    for conj in clauses:
+        inner = " AND ".join(condition_sql(c, features_by_name[c.feature]) for c in conj)
+        parts.append(f"({inner or '1 = 1'})")
+    return " OR ".join(parts)
+
+
+def rules_select(segments: list[dict], *, id_column: str | None, title: str) -> str:
+    """One SELECT returning the id (or row number) and the segment of every row of `customers`."""
+    key = quote_ident(id_column) if id_column else 'ROW_NUMBER() OVER () AS "row"'
+    lines = [f"-- {title}", "-- Segment of every row of the table `customers`, by the rules.",
+             f"SELECT {key},", "  CASE"]
+    for seg in segments:
+        lines.append(f"    -- {seg['id']}: {seg['name']}".replace("\n", " "))
+        lines.append(f"    WHEN {seg['rule']['sql']} THEN {seg['id']}")
+    lines += ["  END AS segment", "FROM customers;", ""]
+    return "\n".join(lines)

@@ -1,0 +1,135 @@
+"""Put a run's findings together: segment records, dataset record, chart data, assignments."""
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+from sklearn.metrics import calinski_harabasz_score, davies_bouldin_score, silhouette_score
+
+from explain.names import name_segments
+from explain.profiles import build_profiles
+from explain.rules import clauses_text
+from explain.sql import clauses_sql
+from explain.strategy import infer_feature_roles, strategy_cards
+from explain.surrogate import ROUNDING_TOLERANCE
+
+from . import plotdata
+from .metrics import silhouette_sample
+from .result import Result
+
+UNUSUAL = 0
+
+
+def _segment_ids(y: np.ndarray) -> list[int]:
+    ids = sorted(int(s) for s in np.unique(y) if s != UNUSUAL)
+    return ids + ([UNUSUAL] if (y == UNUSUAL).any() else [])
+
+
+def _rule_figures(seg_id: int, y: np.ndarray, segment: np.ndarray) -> dict:
+    """Size by rule, and how well the rule matches the cluster (precision, coverage)."""
+    by_rule, in_cluster = segment == seg_id, y == seg_id
+    both = int((by_rule & in_cluster).sum())
+    size = int(by_rule.sum())
+    return {"size": size, "share": size / len(y), "cluster_size": int(in_cluster.sum()),
+            "precision": both / size if size else None,
+            "coverage": both / int(in_cluster.sum()) if in_cluster.any() else None}
+
+
+def _quality(X: np.ndarray, labels: np.ndarray, *, seed: int) -> dict:
+    """Silhouette (sampled), Calinski-Harabasz and Davies-Bouldin of the final clusters."""
+    keep = labels >= 0
+    Xk, lk = X[keep], labels[keep]
+    if len(np.unique(lk)) < 2:
+        return {}
+    sample = silhouette_sample(len(Xk), seed=seed)
+    return {"silhouette": float(silhouette_score(Xk[sample], lk[sample])),
+            "silhouette_sample": int(len(sample)),
+            "calinski_harabasz": float(calinski_harabasz_score(Xk, lk)),
+            "davies_bouldin": float(davies_bouldin_score(Xk, lk))}
+
+
+def _sse(X: np.ndarray, labels: np.ndarray) -> float:
+    total = 0.0
+    for lab in np.unique(labels):
+        part = X[labels == lab]
+        total += float(((part - part.mean(axis=0)) ** 2).sum())
+    return total
+
+
+def _segments(table, prepared, y, explained, k_selection_k, *, seed):
+    """Segment records with rule, figures, profile, name and strategy card."""
+    ids = _segment_ids(y)
+    specs = [{"name": f.name, "kind": f.kind} for f in prepared.features]
+    profiles = build_profiles(table, features=specs, labels=explained.segment, segment_ids=ids)
+    unusual = UNUSUAL if UNUSUAL in ids else None
+    names = name_segments(profiles, unusual_id=unusual)
+    roles = infer_feature_roles([f.name for f in prepared.features])
+    cards = strategy_cards(profiles, names=names, roles=roles, unusual_id=unusual)
+    by_name = {f.name: f for f in prepared.features}
+    segments = []
+    for seg_id in ids:
+        clauses = explained.clauses.get(seg_id, [])
+        segments.append({
+            "id": seg_id, "name": names[seg_id], **_rule_figures(seg_id, y, explained.segment),
+            "rule": {"text": clauses_text(clauses), "sql": clauses_sql(clauses, by_name),
+                     "clauses": [[c.to_dict() for c in conj] for conj in clauses]},
+            "profile": profiles[seg_id], "strategy": cards[seg_id]})
+    return segments
+
+
+def _dataset(raw, table, roles, prepared, id_column, notes) -> dict:
+    dropped = []
+    if len(raw) > len(table):
+        dropped.append({"what": "rows", "count": len(raw) - len(table), "reason": "exact duplicates"})
+    used = {f.name for f in prepared.features}
+    for name, role in roles.items():
+        if name not in used and role.role != "id":
+            dropped.append({"what": "column", "name": name, "reason": role.reason or role.role})
+    return {"rows_read": int(len(raw)), "rows_used": int(len(table)), "id_column": id_column,
+            "columns": [r.to_dict() for r in roles.values()],
+            "features": [f.to_dict() for f in prepared.features],
+            "dropped": dropped, "suggestions": prepared.suggestions, "notes": notes}
+
+
+def _plots(table, prepared, summary, tree, y, segment, *, seed) -> dict:
+    numeric = [f.name for f in prepared.features if f.kind == "numeric"]
+    telling = plotdata.telling_features(prepared.filled, numeric, segment)
+    pair = telling[:plotdata.PAIR_FEATURES] or [f.name for f in prepared.features][:plotdata.PAIR_FEATURES]
+    return {"telling_features": telling,
+            "points": plotdata.point_sample(table, list(dict.fromkeys(telling[:8] + pair)), segment,
+                                            seed=seed),
+            "distributions": plotdata.distributions(prepared.filled, prepared.features, segment),
+            "correlation": plotdata.correlation(prepared.filled, numeric),
+            "dendrogram": plotdata.dendrogram_data(tree, summary.member, y)}
+
+
+def _assignments(table, y, segment, names, id_column) -> pd.DataFrame:
+    key = (table[id_column].to_numpy() if id_column else table.index.to_numpy() + 1)
+    return pd.DataFrame({id_column or "row": key, "cluster": y, "segment": segment,
+                         "segment_name": [names[s] for s in segment]})
+
+
+def build_result(*, raw, table, roles, prepared, summary, tree, y, explained, k_selection,
+                 id_column, options, notes, created_at) -> tuple[Result, pd.DataFrame]:
+    """The Result of a run and its assignments table."""
+    X = prepared.matrix
+    segments = _segments(table, prepared, y, explained, k_selection["chosen_k"], seed=options.seed)
+    names = {s["id"]: s["name"] for s in segments}
+    cluster_sse = _sse(X, y)
+    explanation = {"max_depth": options.max_depth, "depth": explained.depth,
+                   "leaves": explained.leaves, "fidelity": explained.fidelity,
+                   "rounding_tolerance": ROUNDING_TOLERANCE,
+                   "cost_ratio": _sse(X, explained.segment) / cluster_sse if cluster_sse else None,
+                   "notes": explained.notes}
+    clustering = {"method": options.method, "k": int(k_selection["chosen_k"]),
+                  "unusual": int((y == UNUSUAL).sum()),
+                  "quality": _quality(X, y - 1 if UNUSUAL not in y else np.where(y > 0, y - 1, -1),
+                                      seed=options.seed)}
+    params = {"method": options.method, "k": options.k or "auto",
+              "features": list(options.features or []), "id_column": options.id_column,
+              "max_depth": options.max_depth, "seed": options.seed, "source": options.source}
+    result = Result(dataset=_dataset(raw, table, roles, prepared, id_column, notes),
+                    k_selection=k_selection, clustering=clustering, explanation=explanation,
+                    segments=segments, params=params,
+                    plots=_plots(table, prepared, summary, tree, y, explained.segment, seed=options.seed),
+                    created_at=created_at)
+    return result, _assignments(table, y, explained.segment, names, id_column)

@@ -1,0 +1,78 @@
+"""Tidy a raw table the same way the exported rules do: trim labels, unify missing markers.
+
+Everything done here is reproduced by the SQL of the rules (TRIM, the marker list), so a rule
+evaluated on the table as uploaded selects the same rows as it does on the cleaned table.
+"""
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from .errors import InputError
+
+# Compared after trimming spaces and lower-casing. pandas' CSV reader already turns most of these
+# into NaN; they are listed again for tables read by other tools (and for the SQL).
+NULL_MARKERS: tuple[str, ...] = (
+    "", "na", "n/a", "nan", "null", "none", "-", "--", "?", "#n/a", "missing", "<na>",
+)
+
+
+def is_text(series: pd.Series) -> bool:
+    """True for columns holding labels (str or object dtype), not numbers or dates."""
+    return pd.api.types.is_string_dtype(series) or series.dtype == object
+
+
+def clean_labels(series: pd.Series) -> pd.Series:
+    """Trim spaces around labels and turn null markers into missing values."""
+    text = series.astype("str").where(series.notna())
+    trimmed = text.str.strip(" ")
+    marker = trimmed.str.lower().isin(NULL_MARKERS)
+    return trimmed.mask(marker)
+
+
+def _numeric_if_all_parse(series: pd.Series) -> pd.Series | None:
+    """The column as numbers when every present value is a number, else None."""
+    present = series.dropna()
+    if present.empty:
+        return None
+    numbers = pd.to_numeric(present, errors="coerce")
+    if numbers.isna().any():
+        return None
+    return pd.to_numeric(series, errors="coerce").astype("float64")
+
+
+def _check_finite(name: str, series: pd.Series) -> None:
+    """Infinite values have no place in a mean or a distance: refuse them with their row."""
+    values = series.to_numpy(dtype="float64", na_value=np.nan)
+    bad = np.isinf(values)
+    if bad.any():
+        row = int(np.flatnonzero(bad)[0]) + 2  # 1-based, after the header line
+        raise InputError(
+            f"column '{name}' holds {int(bad.sum())} infinite value(s) (first on line {row}): "
+            "replace them with numbers or leave the cells empty"
+        )
+
+
+def clean_table(raw: pd.DataFrame) -> tuple[pd.DataFrame, list[str]]:
+    """Return the tidy table and notes on what changed (markers, parsed numbers, duplicates)."""
+    notes: list[str] = []
+    columns = {}
+    for name in raw.columns:
+        series = raw[name]
+        if is_text(series):
+            series = clean_labels(series)
+            numbers = _numeric_if_all_parse(series)
+            if numbers is not None:
+                series = numbers
+                notes.append(f"column '{name}' read as numbers")
+        elif pd.api.types.is_bool_dtype(series):
+            series = series.map({True: "True", False: "False"}).astype("str")
+        if pd.api.types.is_numeric_dtype(series):
+            _check_finite(name, series)
+        columns[name] = series
+    table = pd.DataFrame(columns, index=raw.index)
+    duplicated = table.duplicated()
+    if duplicated.any():
+        notes.append(f"dropped {int(duplicated.sum())} exact duplicate row(s)")
+        table = table.loc[~duplicated]
+    return table, notes  # the index keeps each row's position in the upload

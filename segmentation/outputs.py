@@ -1,0 +1,57 @@
+"""Write a run's files: result.json, assignments.csv, rules.sql, report.html, customers.csv."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+
+from explain.sql import rules_select
+
+from .result import Result
+
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def neutralise_formulas(frame: pd.DataFrame) -> pd.DataFrame:
+    """Text cells a spreadsheet would run as a formula get a leading apostrophe."""
+    out = frame.copy()
+    for name in out.columns:
+        column = out[name]
+        if pd.api.types.is_string_dtype(column) or column.dtype == object:
+            text = column.astype("str")
+            risky = column.notna() & text.str.startswith(FORMULA_START)
+            if risky.any():
+                out[name] = column.where(~risky, "'" + text)
+    return out
+
+
+def csv_text(frame: pd.DataFrame) -> str:
+    """CSV of a frame, safe to open in a spreadsheet."""
+    return neutralise_formulas(frame).to_csv(index=False, lineterminator="\n")
+
+
+def rules_sql(result: Result) -> str:
+    title = f"Clearseg rules: {len(result.segments)} segments, fidelity {result.explanation['fidelity']:.1%}"
+    return rules_select(result.segments, id_column=result.dataset.get("id_column"), title=title)
+
+
+def write_outputs(out_dir: Path, *, result: Result, assignments: pd.DataFrame,
+                  customers: pd.DataFrame | None = None) -> list[Path]:
+    """Write every file of a run into out_dir; returns the paths written."""
+    from explain.report import report_html
+
+    out_dir.mkdir(parents=True, exist_ok=True)
+    files = {
+        "result.json": result.to_json() + "\n",
+        "assignments.csv": csv_text(assignments),
+        "rules.sql": rules_sql(result),
+        "report.html": report_html(result),
+    }
+    if customers is not None:
+        files["customers.csv"] = csv_text(customers)
+    written = []
+    for name, text in files.items():
+        path = out_dir / name
+        path.write_text(text, encoding="utf-8")
+        written.append(path)
+    return written

@@ -1,0 +1,280 @@
+import json
+import math
+import time
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from explain.names import name_segments, trait_label
+from explain.profiles import build_profiles
+from segmentation.errors import InputError
+
+# Six customers; segment 0 holds the one outlier. Hand-computed base figures:
+# income known 10, 20, 30, 70, 90 -> mean 44, median 30, population std sqrt(944)
+# score 80, 70, 50, 40, 30, 30 -> mean 50, median 45, population std sqrt(2200 / 6)
+TINY = pd.DataFrame({
+    "income": [10.0, 20.0, 30.0, 70.0, np.nan, 90.0],
+    "score": [80, 70, 50, 40, 30, 30],
+    "gender": pd.array(["F", "F", "M", "M", "M", "F"], dtype="str"),
+    "member": [1, 1, 0, 0, 1, 0],
+})
+TINY_LABELS = np.array([1, 1, 2, 2, 2, 0])
+TINY_FEATURES = [
+    {"name": "income", "kind": "numeric"},
+    {"name": "score", "kind": "numeric"},
+    {"name": "gender", "kind": "binary"},
+    {"name": "member", "kind": "binary"},
+]
+INCOME_STD = math.sqrt(944)
+SCORE_STD = math.sqrt(2200 / 6)
+
+
+def tiny_profiles(segment_ids=(1, 2, 0)):
+    return build_profiles(TINY, features=TINY_FEATURES, labels=TINY_LABELS,
+                          segment_ids=list(segment_ids))
+
+
+def numeric(profile, feature):
+    return next(entry for entry in profile["numeric"] if entry["feature"] == feature)
+
+
+def level(profile, feature):
+    return next(entry for entry in profile["categorical"] if entry["feature"] == feature)
+
+
+def test_sizes_and_shares():
+    profiles = tiny_profiles()
+    assert [profiles[seg]["size"] for seg in (1, 2, 0)] == [2, 3, 1]
+    assert profiles[2]["share"] == pytest.approx(0.5)
+    assert list(profiles) == [1, 2, 0]
+
+
+def test_numeric_against_hand_computed_figures():
+    income = numeric(tiny_profiles()[1], "income")
+    assert income["mean"] == pytest.approx(15.0)
+    assert income["median"] == pytest.approx(15.0)
+    assert income["base_mean"] == pytest.approx(44.0)
+    assert income["base_median"] == pytest.approx(30.0)
+    assert income["base_std"] == pytest.approx(INCOME_STD)
+    assert income["z"] == pytest.approx((15 - 44) / INCOME_STD)
+    assert income["ratio"] == pytest.approx(15 / 44)
+
+
+def test_missing_values_are_skipped_not_zeroed():
+    profile = tiny_profiles()[2]
+    assert numeric(profile, "income")["mean"] == pytest.approx(50.0)
+    score = numeric(profile, "score")
+    assert score["median"] == pytest.approx(40.0)
+    assert score["z"] == pytest.approx((40 - 50) / SCORE_STD)
+
+
+def test_level_shares_and_lift():
+    profile = tiny_profiles()[2]
+    gender = level(profile, "gender")
+    assert (gender["level"], gender["share"], gender["base_share"], gender["lift"]) == ("M", 1.0, 0.5, 2.0)
+    member = level(profile, "member")
+    # levels 0 (2/3) and 1 (1/3) both hold >= 20%: 0 has the higher lift (2/3 / 1/2)
+    assert member["level"] == 0
+    assert member["share"] == pytest.approx(2 / 3)
+    assert member["lift"] == pytest.approx(4 / 3)
+    assert member["score"] == pytest.approx((2 / 3 - 0.5) / 0.5)
+
+
+def test_level_pick_prefers_over_represented_level_over_most_frequent():
+    table = pd.DataFrame({"plan": ["A"] * 6 + ["B"] * 3 + ["C"] * 1 + ["A"] * 8 + ["C"] * 2})
+    labels = np.array([1] * 10 + [2] * 10)
+    profiles = build_profiles(table, features=[{"name": "plan", "kind": "categorical"}],
+                              labels=labels, segment_ids=[1, 2])
+    entry = profiles[1]["categorical"][0]
+    assert entry["level"] == "B"
+    assert entry["share"] == pytest.approx(0.3)
+    assert entry["lift"] == pytest.approx(0.3 / 0.15)
+
+
+def test_level_pick_falls_back_to_most_frequent_when_no_level_reaches_20_percent():
+    table = pd.DataFrame({"store": list("abcdefghij") + ["a", "b"] + list("abcdefghij")})
+    labels = np.array([1] * 12 + [2] * 10)
+    profiles = build_profiles(table, features=[{"name": "store", "kind": "categorical"}],
+                              labels=labels, segment_ids=[1])
+    entry = profiles[1]["categorical"][0]
+    assert entry["level"] in ("a", "b")
+    assert entry["share"] == pytest.approx(2 / 12)
+
+
+def test_distinctive_top_three_in_order_of_strength():
+    profile = tiny_profiles()[1]
+    # score z = 25 / 19.1 = 1.31, gender F and member 1 score 1.0 each; income z = -0.94 is fourth
+    assert profile["distinctive"] == [
+        {"feature": "score", "direction": "high", "level": None,
+         "score": pytest.approx(25 / SCORE_STD)},
+        {"feature": "gender", "direction": "level", "level": "F", "score": pytest.approx(1.0)},
+        {"feature": "member", "direction": "level", "level": 1, "score": pytest.approx(1.0)},
+    ]
+
+
+def test_distinctive_drops_weak_traits():
+    profile = tiny_profiles()[2]
+    # income z = 6 / 30.7 = 0.2 is under 0.25
+    assert [(t["feature"], t["direction"]) for t in profile["distinctive"]] == [
+        ("gender", "level"), ("score", "low"), ("member", "level"),
+    ]
+
+
+def test_constant_feature_has_zero_z_and_zero_mean_has_no_ratio():
+    table = pd.DataFrame({"flat": [5.0] * 4, "centred": [-2.0, -1.0, 1.0, 2.0]})
+    features = [{"name": "flat", "kind": "numeric"}, {"name": "centred", "kind": "numeric"}]
+    profiles = build_profiles(table, features=features, labels=np.array([1, 1, 2, 2]),
+                              segment_ids=[1, 2])
+    flat, centred = profiles[1]["numeric"]
+    assert flat["z"] == 0.0
+    assert flat["ratio"] == pytest.approx(1.0)
+    assert centred["ratio"] is None
+    assert centred["z"] == pytest.approx(-1.5 / math.sqrt(2.5))
+
+
+def test_empty_segment_and_all_missing_values_give_none():
+    profiles = tiny_profiles(segment_ids=(1, 7))
+    empty = profiles[7]
+    assert (empty["size"], empty["share"], empty["distinctive"]) == (0, 0.0, [])
+    assert numeric(empty, "income")["mean"] is None
+    assert numeric(empty, "income")["z"] is None
+    assert level(empty, "gender")["level"] is None
+    outlier = tiny_profiles(segment_ids=(2,))[2]
+    assert outlier["size"] == 3
+
+
+def test_profiles_are_json_ready():
+    profiles = tiny_profiles(segment_ids=(1, 2, 0, 7))
+    text = json.dumps(profiles, allow_nan=False)
+    assert "NaN" not in text
+    for entry in profiles[1]["numeric"]:
+        assert all(type(entry[key]) is float for key in ("mean", "median", "z", "base_std"))
+    assert type(level(profiles[1], "member")["level"]) is int
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [
+        ({"labels": np.array([1, 2])}, "labels has 2 entries but the table has 6 rows"),
+        ({"features": [{"name": "height", "kind": "numeric"}]}, "'height' is not a column"),
+        ({"features": [{"name": "income", "kind": "ordinal"}]}, "kind 'ordinal'; use one of"),
+        ({"features": [{"name": "gender", "kind": "numeric"}]}, "declared numeric but holds text"),
+        ({"segment_ids": [1, 1]}, "segment_ids contains duplicates"),
+    ],
+)
+def test_bad_input_raises_input_error(kwargs, message):
+    arguments = {"features": TINY_FEATURES, "labels": TINY_LABELS, "segment_ids": [1, 2]}
+    with pytest.raises(InputError, match=message):
+        build_profiles(TINY, **{**arguments, **kwargs})
+
+
+def test_half_a_million_rows_profile_quickly():
+    rng = np.random.default_rng(3)
+    n = 500_000
+    table = pd.DataFrame({f"x{i}": rng.normal(size=n) for i in range(10)})
+    table["region"] = pd.array(rng.choice(["north", "south", "east"], n), dtype="str")
+    table["member"] = rng.integers(0, 2, n)
+    features = [{"name": col, "kind": "numeric"} for col in table.columns[:10]]
+    features += [{"name": "region", "kind": "categorical"}, {"name": "member", "kind": "binary"}]
+    labels = rng.integers(0, 10, n)
+    start = time.perf_counter()
+    profiles = build_profiles(table, features=features, labels=labels, segment_ids=list(range(10)))
+    assert time.perf_counter() - start < 2.0
+    assert sum(profile["size"] for profile in profiles.values()) == n
+
+
+# ---- names -------------------------------------------------------------------------------
+
+def mall_table(seed: int = 7) -> tuple[pd.DataFrame, np.ndarray]:
+    """Four planted groups by income and spending score, the fourth at the overall centre; age and
+    gender carry no signal."""
+    rng = np.random.default_rng(seed)
+    centres = {1: (85, 20), 2: (85, 80), 3: (30, 80), 4: (200 / 3, 60)}
+    parts = []
+    for seg, (income, spend) in centres.items():
+        parts.append(pd.DataFrame({
+            "Annual Income (k$)": rng.normal(income, 5, 80),
+            "Spending Score (1-100)": rng.normal(spend, 5, 80),
+            "Age": rng.normal(40, 10, 80),
+            "Gender": rng.choice(["Female", "Male"], 80),
+            "segment": seg,
+        }))
+    table = pd.concat(parts, ignore_index=True)
+    return table, table.pop("segment").to_numpy()
+
+
+MALL_FEATURES = [
+    {"name": "Annual Income (k$)", "kind": "numeric"},
+    {"name": "Spending Score (1-100)", "kind": "numeric"},
+    {"name": "Age", "kind": "numeric"},
+    {"name": "Gender", "kind": "binary"},
+]
+
+
+def test_planted_groups_are_named_by_their_traits():
+    table, labels = mall_table()
+    profiles = build_profiles(table, features=MALL_FEATURES, labels=labels, segment_ids=[1, 2, 3, 4])
+    names = name_segments(profiles)
+    assert names == {
+        1: "Low spending score · High annual income",
+        2: "High annual income · High spending score",
+        3: "Low annual income · High spending score",
+        4: "Typical customers",
+    }
+
+
+def test_unusual_segment_is_named_so():
+    names = name_segments(tiny_profiles(), unusual_id=0)
+    assert names[0] == "Unusual customers"
+    assert names[1] == "High score · F"
+
+
+def profile_with(*traits):
+    return {"distinctive": [
+        {"feature": feature, "direction": direction, "level": lvl, "score": score}
+        for feature, direction, lvl, score in traits
+    ]}
+
+
+def test_clashing_names_take_a_third_trait_then_a_number():
+    profiles = {
+        1: profile_with(("income", "high", None, 2.0), ("age", "low", None, -1.0),
+                        ("region", "level", "North", 0.5)),
+        2: profile_with(("income", "high", None, 1.8), ("age", "low", None, -0.9),
+                        ("region", "level", "South", 0.4)),
+        3: profile_with(("income", "high", None, 1.5), ("age", "low", None, -0.8)),
+        4: profile_with(),
+        5: profile_with(),
+    }
+    assert name_segments(profiles) == {
+        1: "High income · Younger customers · Region: North",
+        2: "High income · Younger customers · Region: South",
+        3: "High income · Younger customers",
+        4: "Typical customers",
+        5: "Typical customers (2)",
+    }
+
+
+@pytest.mark.parametrize(
+    ("feature", "direction", "lvl", "expected"),
+    [
+        ("annual_income", "high", None, "High annual income"),
+        ("spendingScore", "low", None, "Low spending score"),
+        ("recency_days", "low", None, "Bought recently"),
+        ("recency_days", "high", None, "Lapsing"),
+        ("tenure_days", "low", None, "New customers"),
+        ("Age", "high", None, "Older customers"),
+        ("monetary", "low", None, "Low spend"),
+        ("share_electronics", "high", None, "Electronics buyers"),
+        ("share_home_garden", "low", None, "Low home garden share"),
+        ("loyalty_member", "level", 1, "Loyalty member"),
+        ("loyalty_member", "level", "No", "Not loyalty member"),
+        ("is_active", "level", True, "Active"),
+        ("has_app", "level", "no", "No app"),
+        ("Gender", "level", "female", "Female"),
+        ("region", "level", "North", "Region: North"),
+    ],
+)
+def test_trait_labels(feature, direction, lvl, expected):
+    assert trait_label({"feature": feature, "direction": direction, "level": lvl, "score": 1.0}) == expected
