@@ -156,8 +156,10 @@ def k_selection_figure(result: "Result") -> go.Figure:
     chosen = int(record.get("chosen_k") or result.clustering.get("k") or 0)
     metrics = _k_metric_rows(candidates)
     if not metrics:
-        return _empty_figure("Choosing k", f"Density clustering found k = {chosen} by itself: "
-                                           "there are no candidate k values to compare.")
+        message = (f"Density clustering found k = {chosen} by itself: there are no candidate k "
+                   "values to compare." if result.clustering.get("method") == "density"
+                   else "This run stored no candidate k values to compare.")
+        return _empty_figure("Choosing k", message)
     axes, refs = _grid(len(metrics), cols=1, titles=[t for _, t in metrics], vgap=0.07)
     for i, (xref, _) in enumerate(refs):
         axis = axes["xaxis" + xref[1:]]
@@ -169,6 +171,7 @@ def k_selection_figure(result: "Result") -> go.Figure:
             "y1": 1, "line": {"color": "#D62728", "dash": "dot", "width": 1}}
     layout = _base_layout(f"Choosing k: k = {chosen} chosen (star and dotted line)",
                           height=150 * len(metrics) + 110, shapes=[line], **axes)
+    layout["margin"]["t"] = 90
     return go.Figure(data=_k_traces(candidates, metrics, refs, chosen), layout=layout)
 
 
@@ -285,8 +288,19 @@ def _column_values(values: list) -> np.ndarray:
     return np.asarray([None if v is None else _text(v) for v in values], dtype=object)
 
 
-def pair_plot_figure(result: "Result", *, features: list[str] | None = None) -> go.Figure:
-    """A scatter-plot matrix of up to 4 features from the stored sample, coloured by segment."""
+def _thin(rows: np.ndarray, limit: int | None) -> np.ndarray:
+    """At most `limit` of the rows, evenly spread over them (all rows when limit is None)."""
+    if limit is None or len(rows) <= limit:
+        return rows
+    return rows[np.linspace(0, len(rows) - 1, num=max(limit, 1)).round().astype(int)]
+
+
+def pair_plot_figure(result: "Result", *, features: list[str] | None = None,
+                     per_segment: int | None = None) -> go.Figure:
+    """A scatter-plot matrix of up to 4 features from the stored sample, coloured by segment.
+
+    `per_segment` caps the points drawn per segment (the report uses it to stay light).
+    """
     chosen = _pair_features(result, features)
     points = result.plots.get("points") or {}
     if not chosen or not points.get("segment"):
@@ -295,18 +309,20 @@ def pair_plot_figure(result: "Result", *, features: list[str] | None = None) -> 
     columns = {f: _column_values(points["values"][f]) for f in chosen}
     colours, names = segment_colours(result), _segment_names(result)
     present = [s for s in _segment_ids(result) if (segment == s).any()]
-    traces = []
+    traces, shown = [], 0
     for rank, seg in enumerate(present):
-        rows = np.flatnonzero(segment == seg)
+        rows = _thin(np.flatnonzero(segment == seg), per_segment)
+        shown += len(rows)
         traces.append({"type": "splom", "name": names[seg], "legendrank": rank + 1,
                        "dimensions": [{"label": _label(f), "values": columns[f][rows].tolist()}
                                       for f in chosen],
                        "marker": {"color": colours[seg], "size": 4, "opacity": 0.6},
                        "diagonal": {"visible": False}, "showupperhalf": False})
     traces.sort(key=lambda t: t["name"] != names.get(UNUSUAL_ID))  # unusual drawn underneath
-    shown = f"{len(segment):,} of {points.get('rows_total', len(segment)):,} customers"
-    layout = _base_layout(f"Pair plot of the most telling features ({shown}, sampled by segment)",
-                          height=180 * len(chosen) + 160, dragmode="select",
+    total = points.get("rows_total", len(segment))
+    layout = _base_layout(f"Pair plot of the most telling features ({shown:,} of {total:,} "
+                          "customers, sampled by segment)", height=180 * len(chosen) + 160,
+                          dragmode="select",
                           legend={"title": {"text": "Segment"}, "itemsizing": "constant"})
     return go.Figure(data=traces, layout=layout)
 
@@ -464,4 +480,5 @@ def feature_overview_figure(result: "Result") -> go.Figure:
     rows = math.ceil(len(names) / OVERVIEW_COLUMNS)
     layout = _base_layout(f"Every feature over all customers ({len(names)} features)",
                           height=200 * rows + 100, bargap=0.05, **axes)
+    layout["margin"]["t"] = 90
     return go.Figure(data=traces, layout=layout)

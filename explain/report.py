@@ -21,10 +21,12 @@ if TYPE_CHECKING:
 METHOD_NAMES = {"kmeans": "k-means", "hierarchical": "Ward hierarchical clustering",
                 "density": "density clustering (HDBSCAN)"}
 LEVELS_SHOWN = 12
+REPORT_POINTS_PER_SEGMENT = 200
 FIGURES = (
     ("k-selection", "Choosing the number of segments", k_selection_figure),
     ("dendrogram", "How the customers group (dendrogram)", dendrogram_figure),
-    ("pair-plot", "The segments on their most telling features", pair_plot_figure),
+    ("pair-plot", "The segments on their most telling features",
+     lambda result: pair_plot_figure(result, per_segment=REPORT_POINTS_PER_SEGMENT)),
     ("profile", "Segment profiles", profile_heatmap),
     ("correlation", "Correlation between numeric features", correlation_figure),
 )

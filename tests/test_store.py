@@ -1,0 +1,133 @@
+"""The run store on a real SQLite file: ownership, atomic claims, cancels, recovery, share links."""
+from __future__ import annotations
+
+import threading
+import time
+
+import pytest
+from sqlalchemy import select
+
+from segmentation.schema import shares
+from segmentation.store import RunStore
+
+
+@pytest.fixture
+def store(tmp_path) -> RunStore:
+    s = RunStore(f"sqlite:///{tmp_path / 'store.db'}")
+    s.create_schema()
+    return s
+
+
+def _run(store: RunStore, owner: str = "alice") -> str:
+    up = store.add_upload(owner=owner, filename="c.csv", path="/nowhere", size_bytes=1,
+                          preview=None, error=None)
+    return store.submit(owner=owner, title="c.csv", options={"method": "kmeans"}, upload_id=up)
+
+
+def test_runs_and_uploads_are_only_visible_to_their_owner(store):
+    run_id = _run(store, "alice")
+    assert store.run(run_id, owner="alice")["status"] == "queued"
+    assert store.run(run_id, owner="bob") is None
+    assert [r["id"] for r in store.runs_of("alice")] == [run_id]
+    assert store.runs_of("bob") == []
+    up = store.run(run_id)["upload_id"]
+    assert store.upload(up, owner="bob") is None and store.upload(up, owner="alice")
+
+
+def test_sqlite_runs_in_wal_mode(store):
+    with store.engine.connect() as con:
+        assert con.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
+
+
+def test_two_runners_never_claim_the_same_run(store):
+    ids = {_run(store) for _ in range(30)}
+    claimed, lock = [], threading.Lock()
+
+    def worker(name):
+        other = RunStore(store.url)
+        while (run := other.claim(name)) is not None:
+            with lock:
+                claimed.append(run["id"])
+
+    threads = [threading.Thread(target=worker, args=(f"r{i}",)) for i in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert sorted(claimed) == sorted(ids)
+
+
+def test_progress_cancel_and_finish(store):
+    run_id = _run(store)
+    store.claim("r1")
+    assert store.report_progress(run_id, stage="clustering", progress=0.5, message="k = 3") is False
+    assert store.run(run_id)["stage"] == "clustering"
+    assert store.request_cancel(run_id, owner="bob") is False
+    assert store.request_cancel(run_id, owner="alice") is True
+    assert store.report_progress(run_id, stage="explaining", progress=0.7, message="") is True
+    # a cancelled run never becomes done, and no file of it is stored
+    assert store.finish(run_id, result_json="{}", files={"a.csv": b"x"}, message="ok") is False
+    assert store.artifact(run_id, "a.csv") is None
+
+
+def test_finish_stores_result_files_and_status_together(store):
+    run_id = _run(store)
+    store.claim("r1")
+    assert store.finish(run_id, result_json='{"k": 1}', files={"rules.sql": b"SELECT 1"},
+                        message="done")
+    run = store.run(run_id)
+    assert run["status"] == "done" and run["progress"] == 1.0
+    assert store.result_json(run_id) == '{"k": 1}'
+    assert store.artifact(run_id, "rules.sql") == b"SELECT 1"
+
+
+def test_queued_run_cancels_at_once_and_can_be_retried(store):
+    run_id = _run(store)
+    assert store.request_cancel(run_id, owner="alice")
+    assert store.run(run_id)["status"] == "cancelled"
+    assert store.claim("r1") is None
+    assert store.retry(run_id, owner="alice") and store.run(run_id)["status"] == "queued"
+
+
+def test_recover_marks_runs_of_a_dead_runner_failed(store):
+    stale, fresh = _run(store), _run(store)
+    store.claim("dead")
+    store.claim("alive")
+    store.beat("alive", "host", [fresh])
+    with store.engine.begin() as con:
+        from segmentation.schema import runs
+        from sqlalchemy import update
+        con.execute(update(runs).where(runs.c.id == stale).values(heartbeat_at=time.time() - 600))
+    assert store.recover(stale_after=30) == [stale]
+    assert store.run(stale)["status"] == "failed" and "run it again" in store.run(stale)["message"]
+    assert store.run(fresh)["status"] == "running"
+    assert store.recover(stale_after=30, everything=True) == [fresh]
+
+
+def test_share_tokens_are_long_random_and_stored_hashed(store):
+    run_id = _run(store)
+    token = store.create_share(run_id, owner="alice")
+    assert len(token) == 43 and store.shared_run_id(token) == run_id
+    with store.engine.connect() as con:
+        stored = con.execute(select(shares.c.token_hash)).scalar()
+    assert token not in stored and len(stored) == 64
+    assert store.create_share(run_id, owner="bob") is None
+
+
+@pytest.mark.parametrize("token", ["", "short", "x" * 43, "../../etc/passwd" + "a" * 27, None, 42])
+def test_made_up_or_malformed_tokens_open_nothing(store, token):
+    _run(store)
+    assert store.shared_run_id(token) is None
+
+
+def test_revoked_and_expired_links_open_nothing(store):
+    run_id = _run(store)
+    token = store.create_share(run_id, owner="alice")
+    (link,) = store.shares_of(run_id, owner="alice")
+    assert store.revoke_share(link["id"], owner="bob") is False
+    assert store.shared_run_id(token) == run_id
+    assert store.revoke_share(link["id"], owner="alice") is True
+    assert store.shared_run_id(token) is None
+    short = store.create_share(run_id, owner="alice", expires_in_days=1e-9)
+    time.sleep(0.01)
+    assert store.shared_run_id(short) is None
