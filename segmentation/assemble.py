@@ -82,7 +82,10 @@ def _dataset(raw, table, roles, prepared, id_column, notes) -> dict:
         dropped.append({"what": "rows", "count": len(raw) - len(table), "reason": "exact duplicates"})
     used = {f.name for f in prepared.features}
     for name, role in roles.items():
-        if name not in used and role.role != "id":
+        if name == id_column:
+            dropped.append({"what": "column", "name": name,
+                            "reason": "identifies a customer: kept as the id, not a feature"})
+        elif name not in used:
             dropped.append({"what": "column", "name": name, "reason": role.reason or role.role})
     return {"rows_read": int(len(raw)), "rows_used": int(len(table)), "id_column": id_column,
             "columns": [r.to_dict() for r in roles.values()],

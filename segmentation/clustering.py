@@ -42,8 +42,8 @@ def _bootstrap_weights(summary: Summary, rng: np.random.Generator) -> np.ndarray
     return rng.poisson(summary.counts * scale).astype("float64")
 
 
-def _agreement(summary: Summary, ref: np.ndarray, other: np.ndarray, sample: np.ndarray) -> float:
-    rows = summary.member[sample]
+def _agreement(summary: Summary, ref: np.ndarray, other: np.ndarray, sample) -> float:
+    rows = summary.member[sample.rows]
     return float(adjusted_rand_score(ref[rows], other[rows]))
 
 

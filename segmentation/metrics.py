@@ -6,7 +6,7 @@ linear pass over all rows; silhouette is quadratic, so it is measured on a fixed
 from __future__ import annotations
 
 import numpy as np
-from sklearn.metrics import silhouette_score
+from sklearn.metrics import pairwise_distances
 
 from .summaries import CHUNK, Summary
 
@@ -18,6 +18,31 @@ def silhouette_sample(n: int, *, seed: int, size: int = SILHOUETTE_SAMPLE) -> np
     if n <= size:
         return np.arange(n)
     return np.sort(np.random.default_rng(seed + 1).choice(n, size=size, replace=False))
+
+
+class SampleDistances:
+    """Distances among the fixed silhouette sample, computed once and reused for every k."""
+
+    def __init__(self, X: np.ndarray, sample: np.ndarray):
+        self.rows = sample
+        self.distances = pairwise_distances(X[sample])
+
+    def silhouette(self, labels: np.ndarray) -> float:
+        """Mean silhouette of the sample under `labels` (the labels of the sampled rows)."""
+        codes, labels = np.unique(labels, return_inverse=True)
+        if len(codes) < 2:
+            return 0.0
+        onehot = np.zeros((len(labels), len(codes)))
+        onehot[np.arange(len(labels)), labels] = 1.0
+        sums = self.distances @ onehot
+        counts = onehot.sum(axis=0)
+        own = counts[labels]
+        a = sums[np.arange(len(labels)), labels] / np.maximum(own - 1, 1)
+        means = sums / counts
+        means[np.arange(len(labels)), labels] = np.inf
+        b = means.min(axis=1)
+        s = (b - a) / np.maximum(np.maximum(a, b), 1e-300)
+        return float(np.where(own > 1, s, 0.0).mean())
 
 
 def _cluster_stats(summary: Summary, micro_labels: np.ndarray, k: int):
@@ -59,16 +84,14 @@ def davies_bouldin_rows(X: np.ndarray, labels: np.ndarray, k: int) -> float:
 
 
 def partition_metrics(X: np.ndarray, summary: Summary, micro_labels: np.ndarray, *, k: int,
-                      sample: np.ndarray, total: float) -> dict:
+                      sample: SampleDistances, total: float) -> dict:
     """All four quality figures of one partition of the rows, given by its micro-cluster labels."""
     n = len(X)
     labels = micro_labels[summary.member]
     inertia = inertia_of(summary, micro_labels, k)
     between = max(total - inertia, 0.0)
     ch = (between / (k - 1)) / (inertia / (n - k)) if inertia > 0 and n > k else float("inf")
-    sampled = labels[sample]
-    sil = (float(silhouette_score(X[sample], sampled))
-           if len(np.unique(sampled)) > 1 else 0.0)
+    sil = sample.silhouette(labels[sample.rows])
     return {
         "k": int(k),
         "inertia": float(inertia),

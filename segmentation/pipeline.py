@@ -19,7 +19,7 @@ from .cleaning import clean_table
 from .clustering import density_labels, order_by_size, refine_kmeans, ward_tree
 from .errors import InputError
 from .kselect import K_RANGE, choose_k, kmeans_candidates, ward_candidates
-from .metrics import silhouette_sample, total_sse
+from .metrics import SampleDistances, silhouette_sample, total_sse
 from .prepare import prepare, select_features
 from .result import Result
 from .roles import infer_roles
@@ -111,7 +111,7 @@ def _apply_role_overrides(roles: dict, overrides) -> dict:
 def _cluster(X, summary, options: RunOptions, ks: list[int], stages: _Stages):
     """(labels 0..k-1 with -1 for outliers, k-selection record, notes, tree)."""
     stages.start("choosing_k", f"summarising {len(X):,} rows")
-    sample = silhouette_sample(len(X), seed=options.seed)
+    sample = SampleDistances(X, silhouette_sample(len(X), seed=options.seed))
     total = total_sse(summary)
     tree = ward_tree(summary.centres, summary.counts)
     if options.method == "density":
@@ -143,7 +143,7 @@ def _cluster(X, summary, options: RunOptions, ks: list[int], stages: _Stages):
     else:
         labels = chosen["labels"][summary.member]
     record = {"candidates": table, "chosen_k": int(k), "reason": reason,
-              "silhouette_sample": int(len(sample)), "summary_points": int(summary.size)}
+              "silhouette_sample": int(len(sample.rows)), "summary_points": int(summary.size)}
     return order_by_size(labels), record, [], tree
 
 

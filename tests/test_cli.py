@@ -118,3 +118,47 @@ def test_bad_input_from_a_real_process_has_no_traceback(tmp_path):
     assert proc.returncode == 2
     last = proc.stderr.strip().splitlines()[-1]
     assert last.startswith("error: 'e.csv' is empty") and "Traceback" not in proc.stderr
+
+
+def test_order_log_mode_writes_customers_csv_that_the_sql_reproduces(tmp_path, capsys):
+    from conftest import sql_segments
+    from segmentation.synthetic import make_orders
+
+    log = tmp_path / "orders.csv"
+    make_orders(300, seed=2).to_csv(log, index=False)
+    code, out, err = run_cli(["run", log, "--orders", "--category", "category", "--out",
+                              tmp_path / "o", "--quiet"], capsys)
+    assert code == 0, err
+    customers = pd.read_csv(tmp_path / "o" / "customers.csv")
+    assert {"recency_days", "frequency", "monetary", "avg_order_value", "tenure_days"} <= set(customers)
+    assert customers["customer_id"].is_unique
+    got = sql_segments(customers, (tmp_path / "o" / "rules.sql").read_text(), key="customer_id")
+    assignments = pd.read_csv(tmp_path / "o" / "assignments.csv").set_index("customer_id")
+    assert (got.sort_index().astype(int) == assignments["segment"].sort_index()).all()
+
+
+@pytest.mark.parametrize("fmt", ["xlsx", "parquet"])
+def test_xlsx_and_parquet_inputs_run(fmt, tmp_path, capsys):
+    from segmentation.synthetic import make_customers
+
+    table, _ = make_customers(300, seed=4)
+    path = tmp_path / f"c.{fmt}"
+    table.to_excel(path, index=False) if fmt == "xlsx" else table.to_parquet(path, index=False)
+    code, out, err = run_cli(["run", path, "--out", tmp_path / "o", "--k", "4", "--quiet"], capsys)
+    assert code == 0, err
+    assert len(pd.read_csv(tmp_path / "o" / "assignments.csv")) == 300
+
+
+def test_near_duplicate_and_constant_features_are_flagged(tmp_path, capsys):
+    rng = np.random.default_rng(0)
+    a = rng.normal(50, 10, 200)
+    frame = pd.DataFrame({"spend": a, "spend_copy": a * 1.01 + rng.normal(0, 0.1, 200),
+                          "visits": rng.normal(5, 1, 200), "country": ["FR"] * 200})
+    path = tmp_path / "t.csv"
+    frame.to_csv(path, index=False)
+    code, _, err = run_cli(["run", path, "--out", tmp_path / "o", "--k", "2", "--quiet"], capsys)
+    assert code == 0, err
+    result = json.loads((tmp_path / "o" / "result.json").read_text())
+    assert any("spend_copy" in s and "near duplicate" in s for s in result["dataset"]["suggestions"])
+    dropped = {d.get("name"): d["reason"] for d in result["dataset"]["dropped"]}
+    assert "single value" in dropped["country"]

@@ -121,3 +121,16 @@ def test_order_log_runs_on_per_customer_features():
 def test_requested_feature_that_is_an_id_is_refused(blobs):
     with pytest.raises(InputError, match="cannot be a feature"):
         run_segmentation(blobs[0], options=RunOptions(features=("id", "f01")))
+
+
+def test_sample_silhouette_equals_scikit_learn():
+    from sklearn.metrics import silhouette_score
+    from segmentation.metrics import SampleDistances
+
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(600, 4))
+    X[:200] += 4
+    labels = (np.arange(600) >= 200).astype(int) + (np.arange(600) >= 450)
+    labels[5] = 3  # a singleton cluster counts as 0, as in scikit-learn
+    sample = SampleDistances(X, np.arange(600))
+    assert np.isclose(sample.silhouette(labels), silhouette_score(X, labels))

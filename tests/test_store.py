@@ -11,11 +11,26 @@ from segmentation.schema import shares
 from segmentation.store import RunStore
 
 
-@pytest.fixture
-def store(tmp_path) -> RunStore:
-    s = RunStore(f"sqlite:///{tmp_path / 'store.db'}")
+@pytest.fixture(scope="module")
+def postgres():
+    from pg import PostgresServer
+    server = PostgresServer().start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def store(request, tmp_path) -> RunStore:
+    """The same tests against a real SQLite file and a real PostgreSQL server."""
+    if request.param == "sqlite":
+        url = f"sqlite:///{tmp_path / 'store.db'}"
+    else:
+        name = "t_" + request.node.name.split("[")[0][-40:].lower()
+        url = request.getfixturevalue("postgres").fresh_database(name)
+    s = RunStore(url)
     s.create_schema()
-    return s
+    yield s
+    s.engine.dispose()
 
 
 def _run(store: RunStore, owner: str = "alice") -> str:
@@ -34,7 +49,9 @@ def test_runs_and_uploads_are_only_visible_to_their_owner(store):
     assert store.upload(up, owner="bob") is None and store.upload(up, owner="alice")
 
 
-def test_sqlite_runs_in_wal_mode(store):
+def test_sqlite_runs_in_wal_mode(tmp_path):
+    store = RunStore(f"sqlite:///{tmp_path / 'wal.db'}")
+    store.create_schema()
     with store.engine.connect() as con:
         assert con.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
 
