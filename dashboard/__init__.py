@@ -1,0 +1,1 @@
+"""The Dash reporting server: pages, components and callbacks over the run store."""

@@ -1,0 +1,98 @@
+"""The app factory: one Dash app over one Flask server, configured from Settings."""
+from __future__ import annotations
+
+import secrets
+from datetime import timedelta
+from pathlib import Path
+
+import dash
+import dash_bootstrap_components as dbc
+import flask
+from dash import dcc, html
+
+from segmentation.settings import Settings
+from segmentation.store import RunStore
+
+from . import ids
+from .api import api
+from .context import EXTENSION, current_owner
+from .routes import bp
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def _secret_key(settings: Settings, *, local: bool) -> str:
+    """The configured key; in local mode a key kept under instance/ is made on first start."""
+    if settings.secret_key:
+        return settings.secret_key
+    if not local:
+        raise RuntimeError("CLEARSEG_SECRET_KEY is not set: set it to a long random string "
+                           "(e.g. python -c 'import secrets; print(secrets.token_hex(32))')")
+    path = Path(settings.database_url.split("///", 1)[-1]).parent / "secret_key"
+    if settings.database_url.startswith("sqlite") and path.parent.exists():
+        if not path.exists():
+            path.write_text(secrets.token_hex(32))
+            path.chmod(0o600)
+        return path.read_text().strip()
+    return secrets.token_hex(32)
+
+
+def _ensure_session() -> None:
+    """Give every browser its owner id on its first request (a before_request hook)."""
+    current_owner()
+
+
+def _navbar() -> dbc.Navbar:
+    return dbc.Navbar(dbc.Container([
+        dbc.NavbarBrand("Clearseg", href="/", className="fw-semibold"),
+        html.Span("rule-explained customer segments", className="navbar-text text-muted small"),
+    ]), color="light", className="mb-4 border-bottom")
+
+
+def _shell():
+    return html.Div([
+        dcc.Location(id=ids.URL, refresh="callback-nav"),
+        _navbar(),
+        dbc.Container(dash.page_container, className="pb-5"),
+    ])
+
+
+def _register_pages(app: dash.Dash) -> None:
+    from .pages import home, not_found, run, share
+
+    dash.register_page("home", path="/", title="Clearseg", layout=home.layout)
+    dash.register_page("run", path_template="/runs/<run_id>", title=run.title, layout=run.layout)
+    dash.register_page("share", path_template="/share/<token>", title=share.title,
+                       layout=share.layout)
+    dash.register_page("not_found_404", path="/404", title="Not found", layout=not_found.layout)
+
+
+def create_app(settings: Settings | None = None, *, local: bool = False) -> dash.Dash:
+    """Build the app; `local` allows a generated secret key (python server.py on loopback)."""
+    settings = settings or Settings.from_env()
+    server = flask.Flask("clearseg")
+    store = RunStore(settings.database_url)
+    store.create_schema()
+    server.extensions[EXTENSION] = {"store": store, "settings": settings}
+    server.config.update(
+        SECRET_KEY=_secret_key(settings, local=local),
+        MAX_CONTENT_LENGTH=settings.max_upload_bytes,
+        SESSION_COOKIE_HTTPONLY=True,
+        SESSION_COOKIE_SAMESITE="Lax",
+        SESSION_COOKIE_SECURE=(not local if settings.secure_cookies is None
+                               else settings.secure_cookies),
+        PERMANENT_SESSION_LIFETIME=timedelta(days=30),
+    )
+    server.register_blueprint(bp)
+    server.register_blueprint(api)
+    server.before_request(_ensure_session)
+    app = dash.Dash(
+        "clearseg", server=server, use_pages=True, pages_folder="",
+        assets_folder=str(ROOT / "assets"), title="Clearseg", update_title=None,
+        suppress_callback_exceptions=True, serve_locally=True,
+        meta_tags=[{"name": "viewport", "content": "width=device-width, initial-scale=1"}],
+    )
+    _register_pages(app)
+    app.layout = _shell
+    from . import callbacks  # noqa: F401  (registers the callbacks)
+    return app

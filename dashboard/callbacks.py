@@ -1,0 +1,294 @@
+"""Every callback of the pages. Each one is short: check what the browser sent, one store call or
+one read of the stored Result, wrap the answer in components.
+
+Nothing the browser sends is trusted: an upload id is checked against the session's owner, a run
+reference with `run_view` (own or public runs) and a share reference with its token only. No
+callback recomputes a clustering.
+"""
+from __future__ import annotations
+
+import dash_bootstrap_components as dbc
+import flask
+from dash import ALL, MATCH, Input, Output, State, callback, clientside_callback, ctx, no_update
+from dash.exceptions import MissingCallbackContextException, PreventUpdate
+
+from explain.figures import PAIR_LIMIT
+from segmentation.errors import InputError
+from segmentation.roles import FEATURE_ROLES
+
+from . import ids
+from .components import page_ids
+from .components.access import load_result, rules_sql_text, run_view, view_from_ref
+from .components.charts import (distribution_for, pair_features, pair_figure, pair_options,
+                                valid_pair_picks)
+from .components.progress import ACTIVE
+from .components.settings_form import (column_names, effective_roles, feature_options,
+                                       run_options_from_form)
+from .components.share import expiry_days, link_list, link_row_children
+from .components.tabs import tab_content
+from .components.urlstate import DEFAULT_TAB, TAB_KEYS, ViewQuery, parse_search, with_params
+from .context import current_owner, get_store
+from .pages.home import ACCEPT
+from .pages.run import not_found_card, run_body
+
+ROLE_VALUES = State({"type": page_ids.ROLE_SELECT, "index": ALL}, "value")
+
+
+def _own_upload(upload_id) -> dict | None:
+    """The upload if it belongs to this session and was read without error."""
+    if not isinstance(upload_id, str):
+        return None
+    upload = get_store().upload(upload_id, owner=current_owner())
+    return upload if upload and upload.get("preview") and not upload.get("error") else None
+
+
+def _skip_first_render() -> None:
+    """Stop a call Dash makes because the input was just drawn (the layout already shows it).
+
+    Dash fires some callbacks when a callback's output draws their input, even with
+    prevent_initial_call; such a call has no triggering input. A direct call (tests) goes on.
+    """
+    try:
+        first = ctx.triggered_id is None
+    except MissingCallbackContextException:
+        return
+    if first:
+        raise PreventUpdate
+
+
+def _alert(message: str, *, colour: str = "danger") -> dbc.Alert:
+    return dbc.Alert(message, color=colour, class_name="small mb-0")
+
+
+# --- home: the settings form -------------------------------------------------------------------
+
+clientside_callback(
+    "function(id) { var el = document.getElementById(id);"
+    f" if (el) {{ el.setAttribute('accept', '{ACCEPT}'); }} return ''; }}",
+    Output(page_ids.UPLOAD_ACCEPT, "children"),
+    Input(ids.UPLOAD_DATA, "id"),
+)
+
+
+@callback(Output(page_ids.ORDERS_PANEL, "is_open"), Output(page_ids.TABLE_PANEL, "is_open"),
+          Input(page_ids.ORDERS_MODE, "value"), prevent_initial_call=True)
+def toggle_order_mode(orders_on):
+    """Order-log mode shows the order columns; table mode shows features and the id column."""
+    _skip_first_render()
+    return bool(orders_on), not orders_on
+
+
+@callback(output={"options": Output(page_ids.FEATURES, "options"),
+                  "value": Output(page_ids.FEATURES, "value")},
+          inputs={"role_values": Input({"type": page_ids.ROLE_SELECT, "index": ALL}, "value")},
+          state={"current": State(page_ids.FEATURES, "value"),
+                 "upload_id": State(page_ids.UPLOAD_REF, "data")},
+          prevent_initial_call=True)
+def sync_features(role_values, *, current, upload_id):
+    """A changed role re-enables or disables its column among the features (and ticks new ones)."""
+    _skip_first_render()
+    upload = _own_upload(upload_id)
+    if upload is None:
+        raise PreventUpdate
+    preview = upload["preview"]
+    roles = effective_roles(preview, role_values=role_values)
+    inferred = {c["name"]: c["role"] for c in preview["columns"]}
+    became = {n for n, r in roles.items() if r in FEATURE_ROLES and r != inferred.get(n)}
+    kept = set(current or []) | became
+    value = [n for n in column_names(preview) if roles.get(n) in FEATURE_ROLES and n in kept]
+    return {"options": feature_options(preview, roles=roles), "value": value}
+
+
+FORM = {
+    "features": State(page_ids.FEATURES, "value"),
+    "id_column": State(page_ids.ID_COLUMN, "value"),
+    "orders": State(page_ids.ORDERS_MODE, "value"),
+    "order_fields": {name: State(page_ids.order_field(name), "value")
+                     for name in page_ids.ORDER_FIELDS},
+    "as_of": State(page_ids.ORDER_AS_OF, "value"),
+    "method": State(page_ids.METHOD, "value"),
+    "k": State(page_ids.K, "value"),
+    "depth": State(page_ids.DEPTH, "value"),
+    "seed": State(page_ids.SEED, "value"),
+    "roles": ROLE_VALUES,
+}
+
+
+@callback(output={"href": Output(ids.URL, "href"),
+                  "message": Output(page_ids.RUN_MESSAGE, "children")},
+          inputs={"n_clicks": Input(ids.RUN_BUTTON, "n_clicks")},
+          state={"upload_id": State(page_ids.UPLOAD_REF, "data"), "form": FORM},
+          prevent_initial_call=True)
+def submit_run(n_clicks, *, upload_id, form):
+    """Queue a run of this session's upload with the checked settings, then open its page."""
+    if not n_clicks:
+        raise PreventUpdate
+    upload = _own_upload(upload_id)
+    if upload is None:
+        return {"href": no_update, "message": _alert("This upload is not available any more: "
+                                                     "upload the file again.")}
+    try:
+        options = run_options_from_form(form or {}, preview=upload["preview"],
+                                        filename=upload["filename"])
+    except InputError as exc:
+        return {"href": no_update, "message": _alert(str(exc))}
+    run_id = get_store().submit(owner=current_owner(), title=upload["filename"], options=options,
+                                upload_id=upload["id"])
+    return {"href": f"/runs/{run_id}", "message": None}
+
+
+# --- run page: progress, cancel, run again -----------------------------------------------------
+
+@callback(output={"body": Output(page_ids.RUN_BODY, "children"),
+                  "stop": Output(ids.RUN_POLL, "disabled")},
+          inputs={"n_intervals": Input(ids.RUN_POLL, "n_intervals")},
+          state={"ref": State(page_ids.VIEW_REF, "data"),
+                 "search": State(page_ids.VIEW_LOCATION, "search")},
+          prevent_initial_call=True)
+def poll_run(n_intervals, *, ref, search):
+    """Redraw the progress card while the run is active; once it ends, stop and show the outcome."""
+    view = view_from_ref(ref)
+    if view is None or view.is_shared:
+        return {"body": not_found_card(), "stop": True}
+    active = view.run["status"] in ACTIVE
+    return {"body": run_body(view, query=parse_search(search)), "stop": not active}
+
+
+@callback(output={"status": Output(ids.RUN_STATUS, "children"),
+                  "disabled": Output(ids.RUN_CANCEL, "disabled")},
+          inputs={"n_clicks": Input(ids.RUN_CANCEL, "n_clicks")},
+          state={"ref": State(page_ids.VIEW_REF, "data")},
+          prevent_initial_call=True)
+def cancel_run(n_clicks, *, ref):
+    """Ask the store to cancel the owner's run (at once when queued, at its next step if running)."""
+    view = view_from_ref(ref)
+    if not n_clicks or view is None or not view.is_owner:
+        raise PreventUpdate
+    if not get_store().request_cancel(view.run_id, owner=current_owner()):
+        return {"status": "This run has already ended.", "disabled": True}
+    return {"status": "Cancelling: the run stops at its next step.", "disabled": True}
+
+
+@callback(output={"body": Output(page_ids.RUN_BODY, "children", allow_duplicate=True),
+                  "stop": Output(ids.RUN_POLL, "disabled", allow_duplicate=True)},
+          inputs={"n_clicks": Input(page_ids.RUN_RETRY, "n_clicks")},
+          state={"ref": State(page_ids.VIEW_REF, "data")},
+          prevent_initial_call=True)
+def retry_run(n_clicks, *, ref):
+    """Queue the owner's failed or cancelled run again and show its progress."""
+    view = view_from_ref(ref)
+    if not n_clicks or view is None or not view.is_owner:
+        raise PreventUpdate
+    if not get_store().retry(view.run_id, owner=current_owner()):
+        raise PreventUpdate
+    view = run_view(view.run_id)
+    return {"body": run_body(view, query=ViewQuery()), "stop": False}
+
+
+# --- report: tabs and the charts' pickers ------------------------------------------------------
+
+def _view_and_result(ref):
+    view = view_from_ref(ref)
+    result = load_result(view) if view else None
+    if result is None:
+        raise PreventUpdate
+    return view, result
+
+
+@callback(output={"content": Output(page_ids.TAB_CONTENT, "children"),
+                  "search": Output(page_ids.VIEW_LOCATION, "search")},
+          inputs={"tab": Input(ids.TABS, "active_tab")},
+          state={"ref": State(page_ids.VIEW_REF, "data"),
+                 "search": State(page_ids.VIEW_LOCATION, "search")},
+          prevent_initial_call=True)
+def switch_tab(tab, *, ref, search):
+    """Draw the newly active tab and put it in the URL (no page reload)."""
+    _skip_first_render()
+    view, result = _view_and_result(ref)
+    search = with_params(search, tab=tab if tab in TAB_KEYS else DEFAULT_TAB)
+    query = parse_search(search)
+    sql = rules_sql_text(view) if query.tab == "rules" else ""
+    return {"content": tab_content(result, query=query, base_path=view.base_path, rules_sql=sql),
+            "search": search}
+
+
+@callback(output={"figure": Output(ids.PAIR_PLOT_GRAPH, "figure"),
+                  "options": Output(ids.PAIR_FEATURES, "options")},
+          inputs={"features": Input(ids.PAIR_FEATURES, "value")},
+          state={"ref": State(page_ids.VIEW_REF, "data")},
+          prevent_initial_call=True)
+def redraw_pairs(features, *, ref):
+    """Redraw the pair plot for up to four picked numeric features (checked against the result)."""
+    _skip_first_render()
+    _, result = _view_and_result(ref)
+    picked = valid_pair_picks(result, requested=features)
+    return {"figure": pair_figure(result, features=pair_features(result, requested=picked)),
+            "options": pair_options(result, chosen=picked)}
+
+
+@callback(Output(page_ids.VIEW_LOCATION, "search", allow_duplicate=True),
+          inputs={"features": Input(ids.PAIR_FEATURES, "value")},
+          state={"defaults": State(page_ids.PAIR_DEFAULTS, "data"),
+                 "search": State(page_ids.VIEW_LOCATION, "search")},
+          prevent_initial_call=True)
+def pair_features_search(features, *, defaults, search):
+    """Keep picked pair-plot features in the URL (left out while they are the default ones)."""
+    picked = [f for f in features or [] if isinstance(f, str)][:PAIR_LIMIT] \
+        if isinstance(features, list) else []
+    custom = picked and picked != defaults
+    return with_params(search, features=",".join(picked) if custom else None)
+
+
+@callback(Output(ids.DISTRIBUTION_GRAPH, "figure"),
+          inputs={"feature": Input(ids.DISTRIBUTION_FEATURE, "value")},
+          state={"ref": State(page_ids.VIEW_REF, "data")},
+          prevent_initial_call=True)
+def redraw_distribution(feature, *, ref):
+    """Redraw the per-segment distribution of the picked feature."""
+    _skip_first_render()
+    _, result = _view_and_result(ref)
+    return distribution_for(result, feature=feature if isinstance(feature, str) else None)
+
+
+# --- share links -------------------------------------------------------------------------------
+
+@callback(output={"url": Output(ids.SHARE_URL, "value"),
+                  "links": Output(ids.SHARE_LIST, "children"),
+                  "message": Output(page_ids.SHARE_MESSAGE, "children")},
+          inputs={"n_clicks": Input(ids.SHARE_BUTTON, "n_clicks")},
+          state={"expiry": State(page_ids.SHARE_EXPIRY, "value"),
+                 "ref": State(page_ids.VIEW_REF, "data")},
+          prevent_initial_call=True)
+def create_share_link(n_clicks, *, expiry, ref):
+    """Make a read-only link to the owner's finished run and show its full address."""
+    if not n_clicks:
+        raise PreventUpdate
+    view = view_from_ref(ref)
+    store, owner = get_store(), current_owner()
+    token = None
+    if view is not None and view.is_owner and view.run["status"] == "done":
+        token = store.create_share(view.run_id, owner=owner, expires_in_days=expiry_days(expiry))
+    if token is None:
+        return {"url": "", "links": no_update,
+                "message": _alert("Only the owner of a finished run can share it.")}
+    url = flask.request.host_url.rstrip("/") + f"/share/{token}"
+    return {"url": url, "links": link_list(store.shares_of(view.run_id, owner=owner)),
+            "message": None}
+
+
+@callback(Output({"type": page_ids.SHARE_ROW, "index": MATCH}, "children"),
+          inputs={"n_clicks": Input({"type": page_ids.SHARE_REVOKE, "index": MATCH}, "n_clicks")},
+          state={"button_id": State({"type": page_ids.SHARE_REVOKE, "index": MATCH}, "id"),
+                 "ref": State(page_ids.VIEW_REF, "data")},
+          prevent_initial_call=True)
+def revoke_share_link(n_clicks, *, button_id, ref):
+    """Revoke one link of the owner's run; the link stops working at once, on every worker."""
+    view = view_from_ref(ref)
+    if not n_clicks or view is None or not view.is_owner or not isinstance(button_id, dict):
+        raise PreventUpdate
+    store, owner, share_id = get_store(), current_owner(), str(button_id.get("index"))
+    if share_id not in {s["id"] for s in store.shares_of(view.run_id, owner=owner)}:
+        raise PreventUpdate
+    store.revoke_share(share_id, owner=owner)
+    share = next(s for s in store.shares_of(view.run_id, owner=owner) if s["id"] == share_id)
+    return link_row_children(share)

@@ -1,0 +1,82 @@
+"""The first look at an upload: rows, columns with their inferred role (changeable), first rows."""
+from __future__ import annotations
+
+import dash_bootstrap_components as dbc
+from dash import html
+
+from explain.format import human_number
+
+from . import page_ids
+from .common import bullet_list, section, table
+
+ROLE_CHOICES = (
+    ("numeric", "Numeric feature"),
+    ("categorical", "Categorical feature"),
+    ("binary", "Yes / no feature"),
+    ("id", "Customer id"),
+    ("text", "Leave out (text)"),
+    ("date", "Leave out (date)"),
+)
+ROLE_COLOURS = {"numeric": "primary", "categorical": "info", "binary": "info", "id": "dark"}
+
+
+def role_options(inferred: str) -> list[dict]:
+    """The roles a user may pick for a column; the inferred one is always among them."""
+    options = [{"label": label, "value": value} for value, label in ROLE_CHOICES]
+    if inferred not in dict(ROLE_CHOICES):
+        options.append({"label": f"Leave out ({inferred})", "value": inferred})
+    return options
+
+
+def _role_cell(column: dict) -> html.Div:
+    role = column.get("role", "")
+    return html.Div([
+        dbc.Badge(role, color=ROLE_COLOURS.get(role, "secondary"), class_name="me-1"),
+        html.Span(column.get("reason") or "", className="small text-muted"),
+    ])
+
+
+def columns_table(preview: dict) -> html.Div:
+    """One row per column: name, inferred role and why, missing, distinct values, a role picker."""
+    rows = []
+    for index, column in enumerate(preview.get("columns") or []):
+        picker = dbc.Select(id=page_ids.role_select(index), options=role_options(column["role"]),
+                            value=column["role"], size="sm", class_name="role-select")
+        rows.append([html.Code(column["name"]), _role_cell(column),
+                     human_number(column.get("missing", 0)), human_number(column.get("unique", 0)),
+                     picker])
+    return table(["Column", "Inferred role", "Missing", "Distinct", "Use as"], rows=rows,
+                 numeric=(2, 3), class_name="columns-table")
+
+
+def head_table(preview: dict) -> html.Div:
+    """The first rows as read (every cell shown as text)."""
+    head = preview.get("head") or {}
+    rows = [[cell if cell is not None else html.Span("empty", className="text-muted fst-italic")
+             for cell in row] for row in head.get("rows") or []]
+    return table([str(c) for c in head.get("columns") or []], rows=rows,
+                 class_name="head-table small")
+
+
+def _summary(preview: dict) -> html.P:
+    rows = preview.get("rows_previewed", 0)
+    extent = f"The first {rows:,} rows" if preview.get("truncated") else f"{rows:,} rows"
+    columns = len(preview.get("columns") or [])
+    return html.P(f"{extent} previewed, {columns:,} columns. Check the role of each column; "
+                  "change it where the guess is wrong.", className="mb-2")
+
+
+def preview_section(preview: dict) -> html.Div:
+    """The whole preview: summary, problems, columns with role pickers, first rows."""
+    problems = list(preview.get("problems") or [])
+    notes = list(preview.get("notes") or [])
+    warn = (dbc.Alert([html.Strong("Check before running"), bullet_list(problems)],
+                      color="warning", class_name="small") if problems else None)
+    return html.Div([
+        section("1 · Check the columns", [
+            _summary(preview), warn,
+            html.Div(bullet_list(notes), className="small text-muted mb-2") if notes else None,
+            columns_table(preview),
+        ]),
+        section("First rows", head_table(preview)),
+    ])

@@ -1,0 +1,44 @@
+"""Who is asking and where things are: the session's owner id, the store, the settings.
+
+Nothing here is process state: the owner comes from the signed session cookie and the store from
+the Flask app, so any worker can serve any request.
+"""
+from __future__ import annotations
+
+import secrets
+
+import flask
+
+from segmentation.settings import Settings
+from segmentation.store import RunStore
+
+EXTENSION = "clearseg"
+
+
+def get_store() -> RunStore:
+    return flask.current_app.extensions[EXTENSION]["store"]
+
+
+def get_settings() -> Settings:
+    return flask.current_app.extensions[EXTENSION]["settings"]
+
+
+def current_owner() -> str:
+    """The browser session's owner id, created on first use (signed cookie, HttpOnly)."""
+    uid = flask.session.get("uid")
+    if not isinstance(uid, str) or len(uid) != 32:
+        uid = secrets.token_hex(16)
+        flask.session["uid"] = uid
+        flask.session.permanent = True
+    return uid
+
+
+def visible_run(run_id: str) -> dict | None:
+    """A run the current session may look at: its own, or a public one (read-only)."""
+    store = get_store()
+    run = store.run(str(run_id)) if run_id else None
+    if run is None:
+        return None
+    if run["owner"] == current_owner() or run.get("visibility") == "public":
+        return run
+    return None

@@ -1,0 +1,131 @@
+"""Plain Flask routes beside the Dash pages: upload (streamed to disk), samples, downloads, health.
+
+A file upload is a normal multipart POST: the body is refused with 413 before it is read when it is
+over the limit, large parts spool to disk, and only the upload's id travels on to the pages.
+"""
+from __future__ import annotations
+
+import html
+import re
+from pathlib import Path
+from urllib.parse import quote
+
+import flask
+from sqlalchemy import text
+from werkzeug.exceptions import RequestEntityTooLarge
+
+from segmentation.preview import safe_preview
+from segmentation.store import new_id
+
+from .context import current_owner, get_settings, get_store, visible_run
+from .samples import SAMPLES, write_sample
+
+bp = flask.Blueprint("clearseg", __name__)
+
+SUFFIXES = (".csv", ".tsv", ".txt", ".xlsx", ".xlsm", ".parquet", ".pq")
+DOWNLOADS = {
+    "assignments.csv": "text/csv",
+    "customers.csv": "text/csv",
+    "rules.sql": "application/sql",
+    "report.html": "text/html",
+    "result.json": "application/json",
+}
+
+
+def _plain_page(title: str, body: str, status: int) -> flask.Response:
+    """A small HTML page for errors outside Dash; every value is escaped."""
+    page = (f"<!doctype html><html><head><meta charset='utf-8'><title>{html.escape(title)}</title>"
+            "<link rel='stylesheet' href='/assets/vendor/bootstrap-5.3.9.min.css'></head>"
+            f"<body class='container py-5'><h1 class='h3'>{html.escape(title)}</h1>"
+            f"<p>{html.escape(body)}</p><p><a href='/'>Back to Clearseg</a></p></body></html>")
+    return flask.Response(page, status=status, mimetype="text/html")
+
+
+@bp.app_errorhandler(RequestEntityTooLarge)
+def too_large(_exc):
+    limit = get_settings().max_upload_bytes / 1024 / 1024
+    return _plain_page("File too large", f"Uploads are limited to {limit:.0f} MB. Upload a smaller "
+                       "file, or a sample of your customers.", 413)
+
+
+@bp.get("/healthz")
+def healthz():
+    try:
+        with get_store().engine.connect() as con:
+            con.execute(text("SELECT 1"))
+    except Exception:
+        return flask.jsonify(status="database unavailable"), 503
+    return flask.jsonify(status="ok")
+
+
+def _store_upload(save, filename: str) -> str:
+    """Save a file under a fresh id, build its preview, record it; returns the upload id."""
+    settings = get_settings()
+    upload_id = new_id()
+    suffix = Path(filename).suffix.lower()
+    folder = settings.upload_dir / upload_id
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / ("data" + (suffix if suffix in SUFFIXES else ""))
+    save(path)
+    preview, error = safe_preview(path)
+    get_store().add_upload(owner=current_owner(), filename=filename[:255] or "upload",
+                           path=str(path), size_bytes=path.stat().st_size, preview=preview,
+                           error=error, upload_id=upload_id)
+    return upload_id
+
+
+@bp.post("/upload")
+def upload():
+    file = flask.request.files.get("file")
+    if file is None or not file.filename:
+        return flask.redirect("/?upload_error=" + quote("Choose a file to upload first."))
+    upload_id = _store_upload(file.save, file.filename)
+    return flask.redirect(f"/?upload={upload_id}")
+
+
+@bp.post("/samples/<name>")
+def sample(name: str):
+    if name not in SAMPLES:
+        return _plain_page("Unknown sample", "Pick one of the sample data sets on the home page.", 404)
+    upload_id = _store_upload(lambda path: write_sample(name, path), SAMPLES[name]["filename"])
+    return flask.redirect(f"/?upload={upload_id}")
+
+
+def _send(content: bytes | None, name: str) -> flask.Response:
+    if content is None:
+        return _plain_page("Not available", "This file is not available for this run.", 404)
+    response = flask.Response(content, mimetype=DOWNLOADS[name])
+    response.headers["Content-Disposition"] = f'attachment; filename="{name}"'
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    return response
+
+
+@bp.get("/runs/<run_id>/download/<name>")
+def download(run_id: str, name: str):
+    run = visible_run(run_id) if re.fullmatch(r"[0-9a-f]{32}", run_id) else None
+    if run is None or name not in DOWNLOADS or run["status"] != "done":
+        return _plain_page("Not found", "There is no such run, or it is not yours.", 404)
+    if name == "result.json":
+        text_ = get_store().result_json(run_id)
+        return _send(text_.encode() if text_ else None, name)
+    return _send(get_store().artifact(run_id, name), name)
+
+
+@bp.get("/share/<token>/report.html")
+def shared_report(token: str):
+    run_id = get_store().shared_run_id(token)
+    if run_id is None:
+        return _plain_page("Link not valid", "This link is not valid: it may have been revoked or "
+                           "have expired. Ask the person who shared it for a new one.", 404)
+    return _send(get_store().artifact(run_id, "report.html"), "report.html")
+
+
+@bp.after_app_request
+def no_store_on_private_responses(response: flask.Response) -> flask.Response:
+    """Shared views and every dynamic answer stay out of caches."""
+    path = flask.request.path
+    if not path.startswith("/assets/") and not path.startswith("/_dash-component-suites/"):
+        response.headers["Cache-Control"] = "no-store"
+    response.headers.setdefault("X-Content-Type-Options", "nosniff")
+    response.headers.setdefault("Referrer-Policy", "no-referrer")
+    return response
