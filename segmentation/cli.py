@@ -44,6 +44,12 @@ def build_parser() -> argparse.ArgumentParser:
     job = sub.add_parser("job", help="execute one claimed run (started by the runner)")
     job.add_argument("run_id")
     job.add_argument("--database", required=True)
+    users = sub.add_parser("users", help="manage editor accounts: add, remove, list, passwd")
+    users.add_argument("action", choices=("add", "remove", "list", "passwd"))
+    users.add_argument("username", nargs="?")
+    users.add_argument("--password-stdin", action="store_true",
+                       help="read the password from standard input instead of prompting")
+    users.add_argument("--database", help="store URL (default: $CLEARSEG_DATABASE_URL or the local file)")
     demo = sub.add_parser("demo", help="generate a demo customer base and segment it")
     demo.add_argument("--rows", type=int, default=2000)
     _add_run_options(demo)
@@ -176,6 +182,41 @@ def _interrupt(*_):
     raise KeyboardInterrupt
 
 
+def _read_password(args) -> str:
+    import getpass
+
+    if args.password_stdin:
+        return sys.stdin.readline().rstrip("\n")
+    first = getpass.getpass("password: ")
+    if getpass.getpass("again: ") != first:
+        raise InputError("the two passwords differ")
+    return first
+
+
+def command_users(args) -> int:
+    from .accounts import Accounts
+    from .settings import Settings
+    from .store import RunStore
+
+    store = RunStore(args.database or Settings.from_env().database_url)
+    store.create_schema()
+    accounts = Accounts(store)
+    if args.action == "list":
+        for user in accounts.list():
+            print(f"{user['username']}\tcreated {user['created_at']}")
+        return 0
+    if not args.username:
+        raise InputError(f"users {args.action} needs a user name")
+    if args.action == "remove":
+        accounts.remove(args.username)
+    elif args.action == "add":
+        accounts.add(args.username, _read_password(args))
+    else:
+        accounts.set_password(args.username, _read_password(args))
+    print(f"{args.action}: {args.username}: done", file=sys.stderr)
+    return 0
+
+
 def _summary(result, written) -> None:
     """What was found, on stdout: one line per segment with its rule."""
     ex = result.explanation
@@ -190,7 +231,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         args = build_parser().parse_args(argv)
         commands = {"run": command_run, "demo": command_demo, "worker": command_worker,
-                    "job": command_job}
+                    "job": command_job, "users": command_users}
         return commands[args.command](args)
     except InputError as exc:
         print(f"error: {exc}", file=sys.stderr)

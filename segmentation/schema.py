@@ -64,3 +64,18 @@ runners = Table(
     Column("host", String(255), nullable=False),
     Column("heartbeat_at", Float, nullable=False),
 )
+
+users = Table(
+    "users", metadata,
+    Column("id", String(32), primary_key=True),
+    Column("username", String(64), nullable=False, unique=True),
+    Column("password_hash", String(255), nullable=False),
+    Column("created_at", String(32), nullable=False),
+)
+
+signin_failures = Table(
+    "signin_failures", metadata,
+    Column("key", String(200), primary_key=True),   # "user:<name>" or "addr:<address>"
+    Column("failures", Integer, nullable=False),
+    Column("last_at", Float, nullable=False),
+)

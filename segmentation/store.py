@@ -15,7 +15,7 @@ import secrets
 import time
 from datetime import datetime, timezone
 
-from sqlalchemy import create_engine, delete, event, func, insert, select, update
+from sqlalchemy import create_engine, delete, event, func, insert, inspect, select, update
 from sqlalchemy.engine import Engine
 
 from .schema import artifacts, metadata, runners, runs, shares, uploads
@@ -73,7 +73,23 @@ class RunStore:
         return self._engine
 
     def create_schema(self) -> None:
+        """Create missing tables, then add columns a newer version defines (nullable or defaulted)."""
         metadata.create_all(self.engine)
+        found = inspect(self.engine)
+        for table in metadata.sorted_tables:
+            have = {c["name"] for c in found.get_columns(table.name)}
+            for column in table.columns:
+                if column.name not in have:
+                    self._add_column(table.name, column)
+
+    def _add_column(self, table: str, column) -> None:
+        kind = column.type.compile(dialect=self.engine.dialect)
+        default = column.default.arg if column.default is not None else None
+        clause = f" DEFAULT {default!r}" if isinstance(default, (str, int, float)) else ""
+        if isinstance(default, bool):
+            clause = f" DEFAULT {'TRUE' if default else 'FALSE'}"
+        with self.engine.begin() as con:
+            con.exec_driver_sql(f'ALTER TABLE {table} ADD COLUMN "{column.name}" {kind}{clause}')
 
     # uploads -----------------------------------------------------------------------------------
     def add_upload(self, *, owner: str, filename: str, path: str, size_bytes: int,

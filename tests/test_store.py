@@ -148,3 +148,11 @@ def test_revoked_and_expired_links_open_nothing(store):
     short = store.create_share(run_id, owner="alice", expires_in_days=1e-9)
     time.sleep(0.01)
     assert store.shared_run_id(short) is None
+
+
+def test_schema_of_an_older_database_is_migrated_on_start(store):
+    with store.engine.begin() as con:
+        con.exec_driver_sql("ALTER TABLE runs DROP COLUMN visibility")
+    store.create_schema()
+    run_id = _run(store)
+    assert store.run(run_id)["visibility"] == "private"
