@@ -80,3 +80,15 @@ def create_share(run_id: str):
     if token is None:
         return _error("no such run", 404)
     return flask.jsonify(url=f"{flask.request.host_url.rstrip('/')}/share/{token}"), 201
+
+
+@api.post("/runs/<run_id>/visibility")
+def set_visibility(run_id: str):
+    """private (only you), team (every signed-in editor) or public (anyone, read-only)."""
+    body = flask.request.get_json(silent=True) or {}
+    visibility = body.get("visibility")
+    if visibility not in ("private", "team", "public"):
+        return _error("visibility must be private, team or public", 400)
+    if not get_store().set_visibility(run_id, owner=current_owner(), visibility=visibility):
+        return _error("no such run", 404)
+    return flask.jsonify(id=run_id, visibility=visibility)

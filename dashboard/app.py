@@ -15,6 +15,7 @@ from segmentation.store import RunStore
 
 from . import ids
 from .api import api
+from .auth import auth, gate
 from .context import EXTENSION, current_owner
 from .routes import bp
 
@@ -85,11 +86,13 @@ def create_app(settings: Settings | None = None, *, local: bool = False) -> dash
     )
     server.register_blueprint(bp)
     server.register_blueprint(api)
+    server.register_blueprint(auth)
+    server.before_request(gate)
     server.before_request(_ensure_session)
     app = dash.Dash(
         "clearseg", server=server, use_pages=True, pages_folder="",
         assets_folder=str(ROOT / "assets"), title="Clearseg", update_title=None,
-        suppress_callback_exceptions=True, serve_locally=True,
+        suppress_callback_exceptions=True, serve_locally=True, compress=True,
         meta_tags=[{"name": "viewport", "content": "width=device-width, initial-scale=1"}],
     )
     _register_pages(app)

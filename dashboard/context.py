@@ -24,7 +24,11 @@ def get_settings() -> Settings:
 
 
 def current_owner() -> str:
-    """The browser session's owner id, created on first use (signed cookie, HttpOnly)."""
+    """The signed-in editor's id; without accounts, the browser session's own id (signed cookie,
+    HttpOnly), created on first use."""
+    user = flask.session.get("user")
+    if isinstance(user, str) and len(user) == 32:
+        return user
     uid = flask.session.get("uid")
     if not isinstance(uid, str) or len(uid) != 32:
         uid = secrets.token_hex(16)
@@ -34,11 +38,13 @@ def current_owner() -> str:
 
 
 def visible_run(run_id: str) -> dict | None:
-    """A run the current session may look at: its own, or a public one (read-only)."""
+    """A run the current session may look at: its own, a public one, or a team run when signed in."""
     store = get_store()
     run = store.run(str(run_id)) if run_id else None
     if run is None:
         return None
     if run["owner"] == current_owner() or run.get("visibility") == "public":
+        return run
+    if run.get("visibility") == "team" and isinstance(flask.session.get("user"), str):
         return run
     return None

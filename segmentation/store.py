@@ -2,7 +2,9 @@
 
 SQLite by default (a file under instance/, WAL, busy timeout), PostgreSQL by URL; both behind the
 same methods. Every state change is one statement or one transaction, so any web worker or runner
-can make it, and a restart loses nothing.
+can make it, and a restart loses nothing. On SQLite every transaction takes the write lock when it
+begins (BEGIN IMMEDIATE), so a read-then-write never fails half way with "database is locked";
+pure reads go through `reading()`, which WAL lets run while another process writes.
 """
 from __future__ import annotations
 
@@ -12,16 +14,25 @@ import json
 import os
 import re
 import secrets
+import sqlite3
 import time
+from contextlib import AbstractContextManager
 from datetime import datetime, timezone
+from functools import partial
 
 from sqlalchemy import create_engine, delete, event, func, insert, inspect, select, update
-from sqlalchemy.engine import Engine
+from sqlalchemy import exc as sa_exc
+from sqlalchemy.engine import Connection, Engine
 
 from .schema import artifacts, metadata, runners, runs, shares, uploads
 
 ACTIVE = ("queued", "running")
 TOKEN_PATTERN = re.compile(r"^[A-Za-z0-9_-]{43}$")
+BUSY_MS_DEFAULT = 30_000
+BEGIN_MODES = ("DEFERRED", "IMMEDIATE")
+RECOVERED = "the runner stopped while this run was going (crash or restart); run it again"
+FORGET_RUNNERS_AFTER = 86_400.0
+SQLITE_UNAVAILABLE = ("locked", "busy", "unable to open", "disk i/o")
 
 
 def now_iso() -> str:
@@ -37,12 +48,54 @@ def hash_token(token: str) -> str:
     return hashlib.sha256(token.encode("utf-8")).hexdigest()
 
 
-def _sqlite_pragmas(dbapi_connection, _record) -> None:
+def sqlite_busy_ms(env=None) -> int:
+    """How long a SQLite statement waits for another process's write lock: $CLEARSEG_SQLITE_BUSY_MS."""
+    env = os.environ if env is None else env
+    return int(env.get("CLEARSEG_SQLITE_BUSY_MS", BUSY_MS_DEFAULT))
+
+
+def _sqlite_pragmas(dbapi_connection, _record, *, busy_ms: int) -> None:
+    """WAL, the busy timeout, foreign keys; and BEGIN left to us (see _sqlite_begin)."""
+    dbapi_connection.isolation_level = None   # the driver emits no BEGIN of its own
     cursor = dbapi_connection.cursor()
+    cursor.execute(f"PRAGMA busy_timeout={int(busy_ms)}")
     cursor.execute("PRAGMA journal_mode=WAL")
-    cursor.execute("PRAGMA busy_timeout=30000")
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.close()
+
+
+def _sqlite_begin(conn: Connection) -> None:
+    """Start every transaction ourselves: IMMEDIATE (write lock now) unless reading() asked otherwise."""
+    mode = conn.get_execution_options().get("sqlite_begin", "IMMEDIATE")
+    conn.exec_driver_sql(f"BEGIN {mode if mode in BEGIN_MODES else 'IMMEDIATE'}")
+
+
+def _sqlite_engine(url: str) -> Engine:
+    """SQLAlchemy's pysqlite recipe for real transactions, with WAL and a busy timeout."""
+    path = url.split("///", 1)[-1]
+    if path and path != ":memory:":
+        os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
+    busy_ms = sqlite_busy_ms()
+    engine = create_engine(url, connect_args={"timeout": busy_ms / 1000})
+    event.listen(engine, "connect", partial(_sqlite_pragmas, busy_ms=busy_ms))
+    event.listen(engine, "begin", _sqlite_begin)
+    return engine
+
+
+def database_unavailable(exc: BaseException) -> bool:
+    """True when exc means the database cannot be reached or is locked right now (worth retrying),
+    not that a statement is wrong."""
+    if isinstance(exc, sa_exc.TimeoutError):           # no pooled connection came free in time
+        return True
+    if not isinstance(exc, sa_exc.DBAPIError):
+        return False
+    if exc.connection_invalidated:
+        return True
+    if not isinstance(exc, (sa_exc.OperationalError, sa_exc.InterfaceError)):
+        return False
+    if isinstance(exc.orig, sqlite3.Error):            # sqlite3 also files syntax errors here
+        return any(word in str(exc.orig).lower() for word in SQLITE_UNAVAILABLE)
+    return True
 
 
 class _NotRunning(Exception):
@@ -55,6 +108,7 @@ class RunStore:
     def __init__(self, url: str):
         self.url = url
         self._engine: Engine | None = None
+        self._reader: Engine | None = None
         self._pid: int | None = None
 
     @property
@@ -62,15 +116,29 @@ class RunStore:
         """The engine of this process (made after a fork, never inherited across one)."""
         if self._engine is None or self._pid != os.getpid():
             if self.url.startswith("sqlite"):
-                path = self.url.split("///", 1)[-1]
-                if path and path != ":memory:":
-                    os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
-                engine = create_engine(self.url, connect_args={"timeout": 30})
-                event.listen(engine, "connect", _sqlite_pragmas)
+                engine = _sqlite_engine(self.url)
             else:
                 engine = create_engine(self.url, pool_pre_ping=True)
+            self._reader = engine.execution_options(sqlite_begin="DEFERRED")
             self._engine, self._pid = engine, os.getpid()
         return self._engine
+
+    def reading(self) -> AbstractContextManager[Connection]:
+        """A connection for reads only: on SQLite its transaction takes no write lock, so it reads
+        (WAL) while another process writes. Use engine.begin() for anything that writes."""
+        self.engine  # noqa: B018  (makes this process's engines)
+        return self._reader.connect()
+
+    def ping(self) -> bool:
+        """True if the database answers a trivial query now (for health checks)."""
+        try:
+            with self.reading() as con:
+                con.exec_driver_sql("SELECT 1")
+        except Exception as exc:  # noqa: BLE001  (any failure means: not healthy)
+            if database_unavailable(exc):
+                return False
+            raise
+        return True
 
     def create_schema(self) -> None:
         """Create missing tables, then add columns a newer version defines (nullable or defaulted)."""
@@ -144,6 +212,14 @@ class RunStore:
                  .order_by(runs.c.created_at.desc(), runs.c.id).limit(limit))
         with self.engine.connect() as con:
             return [dict(r) for r in con.execute(query).mappings()]
+
+    def set_visibility(self, run_id: str, *, owner: str, visibility: str) -> bool:
+        """private (the owner only), team (every signed-in editor) or public (anyone, read-only)."""
+        if visibility not in ("private", "team", "public"):
+            raise ValueError(f"unknown visibility {visibility!r}")
+        with self.engine.begin() as con:
+            return con.execute(update(runs).where(runs.c.id == run_id, runs.c.owner == owner)
+                               .values(visibility=visibility)).rowcount == 1
 
     def public_runs(self, *, limit: int = 10) -> list[dict]:
         """Runs anyone may look at (the demo), newest first."""
