@@ -292,3 +292,14 @@ def revoke_share_link(n_clicks, *, button_id, ref):
     store.revoke_share(share_id, owner=owner)
     share = next(s for s in store.shares_of(view.run_id, owner=owner) if s["id"] == share_id)
     return link_row_children(share)
+
+
+@callback(Output(ids.RUN_VISIBILITY, "valid"), Input(ids.RUN_VISIBILITY, "value"),
+          State(page_ids.VIEW_REF, "data"), prevent_initial_call=True)
+def set_run_visibility(visibility, ref):
+    """The owner decides who else may open the run: nobody, the team, or anyone with the address."""
+    _skip_first_render()
+    view = view_from_ref(ref)
+    if view is None or not view.is_owner or visibility not in ("private", "team", "public"):
+        raise PreventUpdate
+    return get_store().set_visibility(view.run_id, owner=current_owner(), visibility=visibility)

@@ -1,6 +1,13 @@
-"""A first look at an upload: rows, inferred roles, gaps and problems, before anything runs."""
+"""A first look at an upload: rows, inferred roles, gaps and problems, before anything runs.
+
+`safe_preview` builds it in a child process under memory and time limits (segmentation.sandbox), so
+a hostile file can only exhaust or crash that child, never the web worker. The preview is stored as
+JSON, so it stays small: at most MAX_COLUMNS columns, cells cut at MAX_CELL_CHARS characters.
+"""
 from __future__ import annotations
 
+import json
+import logging
 from pathlib import Path
 
 from .cleaning import clean_table
@@ -8,9 +15,18 @@ from .errors import InputError
 from .orders import detect_order_columns
 from .readers import read_table
 from .roles import FEATURE_ROLES, infer_roles
+from .sandbox import ChildError, LimitError, env_limit, limit_message, run_limited
 
 PREVIEW_ROWS = 20_000
 SHOWN_ROWS = 8
+MAX_COLUMNS = 200         # columns previewed (and offered as features); the rest are named as hidden
+MAX_CELL_CHARS = 200      # a longer cell is cut and ends with an ellipsis
+MAX_NAME_CHARS = 1_000    # a longer column name is refused: it cannot be shown or chosen
+MAX_NOTES = 20
+PARSE_MEMORY_MB = 1536    # env CLEARSEG_PARSE_MEMORY_MB
+PARSE_SECONDS = 60        # env CLEARSEG_PARSE_SECONDS
+
+logger = logging.getLogger(__name__)
 
 
 def _problems(table, roles) -> list[str]:
@@ -25,30 +41,90 @@ def _problems(table, roles) -> list[str]:
     return problems
 
 
+def _check_names(columns: list, *, name: str) -> None:
+    """Refuse a column name too long to show or to choose (the preview is stored as JSON)."""
+    for position, column in enumerate(columns, start=1):
+        length = len(str(column))
+        if length > MAX_NAME_CHARS:
+            raise InputError(
+                f"'{name}' has a column name of {length:,} characters (column {position}): "
+                f"shorten column names to at most {MAX_NAME_CHARS:,} characters"
+            )
+
+
+def _cell(value) -> str | None:
+    """A cell as text for the preview, cut to MAX_CELL_CHARS characters."""
+    if value is None:
+        return None
+    text = str(value)
+    return text if len(text) <= MAX_CELL_CHARS else text[: MAX_CELL_CHARS - 1] + "…"
+
+
+def _capped(items: list[str], *, limit: int) -> list[str]:
+    """The first `limit` items, and a last one saying how many were left out."""
+    if len(items) <= limit:
+        return items
+    return items[:limit] + [f"… and {len(items) - limit:,} more"]
+
+
+def _hidden_columns(total: int) -> list[str]:
+    """The problem line for a table wider than the preview shows."""
+    if total <= MAX_COLUMNS:
+        return []
+    return [f"only the first {MAX_COLUMNS} of {total:,} columns are previewed and can be chosen; "
+            "the roles and notes speak of those: upload fewer columns to choose among all of them"]
+
+
 def build_preview(path: str | Path) -> dict:
-    """JSON-ready preview of the first PREVIEW_ROWS rows; raises InputError for unusable files."""
+    """JSON-ready preview of the first PREVIEW_ROWS rows and MAX_COLUMNS columns.
+
+    Raises InputError for unusable files. Runs in the caller's process: use safe_preview for uploads.
+    """
     raw = read_table(path, max_rows=PREVIEW_ROWS)
-    table, notes = clean_table(raw)
+    shown = raw.iloc[:, :MAX_COLUMNS]
+    _check_names(list(shown.columns), name=Path(path).name)
+    table, notes = clean_table(shown)
     roles = infer_roles(table)
-    detected = detect_order_columns(raw)
+    detected = detect_order_columns(shown)
     looks_like_orders = bool(detected.get("date") and detected.get("customer") and detected.get("amount"))
-    head = raw.head(SHOWN_ROWS).astype("object").where(raw.head(SHOWN_ROWS).notna(), None)
-    return {
+    head = shown.head(SHOWN_ROWS).astype("object").where(shown.head(SHOWN_ROWS).notna(), None)
+    preview = {
         "rows_previewed": int(len(raw)),
         "truncated": len(raw) >= PREVIEW_ROWS,
-        "columns": [{**roles[c].to_dict(), "dtype": str(raw[c].dtype)} for c in table.columns],
-        "head": {"columns": [str(c) for c in raw.columns],
-                 "rows": [[None if v is None else str(v) for v in row] for row in head.values.tolist()]},
-        "problems": _problems(table, roles),
-        "notes": notes,
+        "columns_total": int(raw.shape[1]),
+        "columns": [{**roles[c].to_dict(), "dtype": str(shown[c].dtype)} for c in table.columns],
+        "head": {"columns": [str(c) for c in shown.columns],
+                 "rows": [[_cell(v) for v in row] for row in head.values.tolist()]},
+        "problems": _hidden_columns(raw.shape[1]) + _problems(table, roles),
+        "notes": _capped(notes, limit=MAX_NOTES),
         "order_columns": detected,
         "looks_like_orders": looks_like_orders,
     }
+    return json.loads(json.dumps(preview))  # plain JSON types only, as stored and as sent back
+
+
+def parse_limits() -> tuple[int, float]:
+    """(memory in bytes, seconds) allowed for parsing one upload, from the environment or defaults."""
+    megabytes = env_limit("CLEARSEG_PARSE_MEMORY_MB", default=PARSE_MEMORY_MB)
+    return int(megabytes * 2**20), env_limit("CLEARSEG_PARSE_SECONDS", default=PARSE_SECONDS)
 
 
 def safe_preview(path: str | Path) -> tuple[dict | None, str | None]:
-    """(preview, None) or (None, the message saying why the file cannot be used)."""
+    """(preview, None) or (None, the message saying why the file cannot be used).
+
+    The file is parsed in a child process under parse_limits(); nothing in it can stop the caller.
+    """
+    memory_bytes, seconds = parse_limits()
+    name = Path(path).name
     try:
-        return build_preview(path), None
+        return run_limited(build_preview, str(path), memory_bytes=memory_bytes, seconds=seconds), None
+    except LimitError as exc:
+        logger.warning("preview of %s stopped by the limits: %s", path, exc.reason)
+        return None, (limit_message(f"'{name}'", memory_bytes=memory_bytes, seconds=seconds)
+                      + "; check the file, or upload a smaller extract")
     except InputError as exc:
         return None, str(exc)
+    except ChildError as exc:
+        logger.error("preview of %s failed: %s\n%s", path, exc, exc.child_traceback)
+        return None, (f"'{name}' could not be previewed ({exc.type_name}): check that it is a CSV, "
+                      "XLSX or Parquet table, or export it again")

@@ -2,7 +2,9 @@
 
 The format is decided by the file's content first and its extension second; delimited text has its
 encoding and delimiter sniffed from the first 64 KB. Cell values are left as read (cleaning.py tidies
-them); only column names are stripped, checked for duplicates and filled in where empty.
+them); only column names are stripped, checked for duplicates and filled in where empty. A workbook
+is checked as an archive before openpyxl opens it: unpacked size, compression ratio, number of parts,
+and no document type declaration (entities) in its XML.
 """
 from __future__ import annotations
 
@@ -12,14 +14,17 @@ import io
 import os
 import re
 import zipfile
+import zlib
 from collections import Counter
 from pathlib import Path
+from xml.parsers import expat
 
 import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
 from .errors import InputError
+from .sandbox import env_limit
 
 SAMPLE_BYTES = 64 * 1024
 SEPARATORS = (",", ";", "\t", "|")
@@ -39,6 +44,12 @@ _XLSX_SUFFIXES = (".xlsx", ".xlsm")
 _PARQUET_SUFFIXES = (".parquet", ".pq")
 _BINARY_SHARE = 0.05  # above this share of control characters, "text" is binary data
 _CONTROL = re.compile("[\x01-\x08\x0b\x0e-\x1f\x7f-\x9f]")
+XLSX_MAX_UNPACKED_MB = 512  # env CLEARSEG_XLSX_MAX_UNPACKED_MB: all entries of a workbook, unpacked
+XLSX_MAX_ENTRIES = 10_000
+XLSX_MAX_RATIO = 200  # unpacked : packed, for entries over XLSX_RATIO_FROM bytes
+XLSX_RATIO_FROM = 1024 * 1024
+_XML_ENTRY_SUFFIXES = (".xml", ".rels")
+_XML_CHUNK = 64 * 1024
 
 
 def read_table(path: str | os.PathLike, *, max_rows: int | None = None) -> pd.DataFrame:
@@ -209,6 +220,7 @@ def _read_delimited(path: Path, head: bytes, name: str, max_rows: int | None) ->
         raise _empty_error(name)
     if _looks_binary(text):
         raise InputError(f"'{name}' {NOT_A_TABLE}")
+    _check_header_complete(head, text=text, name=name)
     sep = _sniff_sep(text)
     names = _clean_names(_first_rows(text, sep, name), name)
     for candidate in _fallback_encodings(encoding):
@@ -217,6 +229,16 @@ def _read_delimited(path: Path, head: bytes, name: str, max_rows: int | None) ->
         except UnicodeDecodeError:
             continue  # the sample decoded but a later byte did not: try the next Windows codec
     raise InputError(f"'{name}' is not readable text: save it as UTF-8 CSV and upload it again")
+
+
+def _check_header_complete(head: bytes, *, text: str, name: str) -> None:
+    """Refuse a first line longer than the sample: its column names would be cut off unnoticed."""
+    if len(head) == SAMPLE_BYTES and "\n" not in text and "\r" not in text:
+        raise InputError(
+            f"'{name}' could not be read as a table: its first line is longer than "
+            f"{SAMPLE_BYTES // 1024} KB, too long for a header of column names; upload a table "
+            "with a header row and one row per line (at most a few thousand columns)"
+        )
 
 
 def _fallback_encodings(encoding: str) -> tuple[str, ...]:
@@ -253,6 +275,8 @@ def _parse_csv(path: Path, name: str, *, sep: str, encoding: str, names: list[st
     except pd.errors.EmptyDataError:
         raise _empty_error(name) from None
     except pd.errors.ParserError as exc:
+        if "out of memory" in str(exc):  # the C tokenizer's own allocation failure
+            raise MemoryError(str(exc)) from None
         raise _parser_error(name, exc) from None
     except OSError as exc:
         raise InputError(f"'{name}' could not be read ({exc.strerror or 'read error'})") from None
@@ -275,8 +299,11 @@ def _read_xlsx(path: Path, name: str, max_rows: int | None) -> pd.DataFrame:
     Cells are typed as Excel stored them (text "007" stays text), then columns are inferred.
     """
     nrows = None if max_rows is None else max_rows + 1
+    _check_workbook_archive(path, name=name)
     try:
         raw = pd.read_excel(path, sheet_name=0, header=None, nrows=nrows, engine="openpyxl")
+    except MemoryError:
+        raise  # not damage: the caller (a limited child process) reports the limit
     except Exception as exc:  # openpyxl reports damaged workbooks with many exception types
         raise InputError(
             f"'{name}' could not be read as XLSX ({type(exc).__name__}): save it again from Excel "
@@ -291,18 +318,106 @@ def _read_xlsx(path: Path, name: str, max_rows: int | None) -> pd.DataFrame:
     return body.infer_objects()
 
 
+def _check_workbook_archive(path: Path, *, name: str) -> None:
+    """Refuse a workbook that would unpack to too much (a zip bomb) or declares a DTD in its XML.
+
+    openpyxl trusts the zip's sizes and parses XML with the standard library, which would expand
+    entities (billion laughs), so both are checked here first; declared sizes bound what zipfile
+    will unpack (a lying entry fails its CRC check instead of growing).
+    """
+    limit_mb = env_limit("CLEARSEG_XLSX_MAX_UNPACKED_MB", default=XLSX_MAX_UNPACKED_MB)
+    try:
+        with zipfile.ZipFile(path) as archive:
+            entries = archive.infolist()
+            _check_workbook_sizes(entries, name=name, limit_mb=limit_mb)
+            for entry in entries:
+                is_xml = entry.filename.lower().endswith(_XML_ENTRY_SUFFIXES)
+                if is_xml and _declares_dtd(archive, entry=entry):
+                    raise InputError(
+                        f"'{name}' was refused: its XML part '{entry.filename[:100]}' declares a "
+                        "document type or entities, which Excel never writes; save it again from "
+                        "Excel or export the sheet as CSV"
+                    )
+    except InputError:
+        raise
+    except (zipfile.BadZipFile, zlib.error, OSError, EOFError, RuntimeError, NotImplementedError,
+            ValueError):  # a damaged, encrypted or oddly compressed archive
+        raise InputError(
+            f"'{name}' could not be read as XLSX: the file is damaged; save it again from Excel"
+        ) from None
+
+
+def _check_workbook_sizes(entries: list[zipfile.ZipInfo], *, name: str, limit_mb: float) -> None:
+    """Entry count, total unpacked size and per-entry compression ratio within the limits."""
+    if len(entries) > XLSX_MAX_ENTRIES:
+        raise InputError(f"'{name}' was refused: the workbook holds {len(entries):,} parts (at most "
+                         f"{XLSX_MAX_ENTRIES:,}); save it again from Excel or export the sheet as CSV")
+    unpacked = sum(entry.file_size for entry in entries)
+    if unpacked > limit_mb * 2**20:
+        raise InputError(f"'{name}' was refused: the workbook unpacks to {unpacked / 2**20:,.0f} MB "
+                         f"(at most {limit_mb:,.0f} MB); export the sheet as CSV or split it")
+    for entry in entries:
+        ratio = entry.file_size / max(entry.compress_size, 1)
+        if entry.file_size > XLSX_RATIO_FROM and ratio > XLSX_MAX_RATIO:
+            raise InputError(f"'{name}' was refused: a part of the workbook is compressed more than "
+                             f"{XLSX_MAX_RATIO}:1, as in a zip bomb; save it again from Excel or "
+                             "export the sheet as CSV")
+
+
+def _declares_dtd(archive: zipfile.ZipFile, *, entry: zipfile.ZipInfo) -> bool:
+    """True when the XML's prolog holds a <!DOCTYPE> (the only place entities can be declared).
+
+    Parsed with expat, as openpyxl does, so every encoding it accepts is seen the same way; parsing
+    stops at the root element. Malformed XML is left for openpyxl to report.
+    """
+    parser = expat.ParserCreate()
+    parser.StartDoctypeDeclHandler = _raise_doctype
+    parser.EntityDeclHandler = _raise_doctype
+    parser.StartElementHandler = _raise_root
+    try:
+        with archive.open(entry) as stream:
+            while chunk := stream.read(_XML_CHUNK):
+                parser.Parse(chunk, False)
+            parser.Parse(b"", True)
+    except _Doctype:
+        return True
+    except (_RootReached, expat.ExpatError):
+        return False
+    return False
+
+
+class _Doctype(Exception):
+    """Raised from expat when a document type declaration starts."""
+
+
+class _RootReached(Exception):
+    """Raised from expat at the root element: no declaration can follow."""
+
+
+def _raise_doctype(*_) -> None:
+    raise _Doctype
+
+
+def _raise_root(*_) -> None:
+    raise _RootReached
+
+
 def _read_parquet(path: Path, name: str, max_rows: int | None) -> pd.DataFrame:
     """A Parquet file via pyarrow; an index stored by pandas comes back as ordinary columns."""
     message = f"'{name}' could not be read as Parquet: the file is damaged; export it again"
     try:
         table = _parquet_table(path, max_rows)
+    except MemoryError:  # pa.ArrowMemoryError too: not damage, the caller reports memory
+        raise
     except (pa.ArrowException, OSError, ValueError):
         raise InputError(message) from None
     _clean_names(table.column_names, name)  # duplicates are refused before pandas sees them
     try:
         frame = table.to_pandas()
-    except (pa.ArrowException, ValueError):
-        raise InputError(message) from None
+    except MemoryError:
+        raise
+    except (pa.ArrowException, ValueError, LookupError, TypeError, AttributeError):
+        raise InputError(message) from None  # the others: pandas metadata (JSON) that is damaged
     if any(level is not None for level in frame.index.names):
         frame = frame.reset_index()
     frame.columns = _clean_names(list(frame.columns), name)

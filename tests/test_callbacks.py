@@ -353,3 +353,24 @@ def test_the_owner_revokes_a_link_and_it_stops_working(site, store):
     assert page_ids.share_revoke(share_id) not in [getattr(c, "id", None) for c in walk(row)]
     with session_of(app, OWNER), pytest.raises(PreventUpdate):  # a share id of no run of theirs
         revoke_share_link(1, button_id=page_ids.share_revoke("f" * 32), ref={"run": run_id})
+
+
+def test_only_the_owner_sets_who_may_see_a_run(tmp_path):
+    from dashboard.app import create_app
+    from dashboard.callbacks import set_run_visibility
+    from segmentation.settings import Settings
+
+    app = create_app(Settings.from_env({"CLEARSEG_INSTANCE_DIR": str(tmp_path)}), local=True)
+    store = app.server.extensions["clearseg"]["store"]
+    with app.server.test_request_context():
+        import flask
+        flask.session["uid"] = "a" * 32
+        run_id = store.submit(owner="a" * 32, title="t", options={}, upload_id=None)
+        assert set_run_visibility("team", {"run": run_id}) is True
+        assert store.run(run_id)["visibility"] == "team"
+        flask.session["uid"] = "b" * 32
+        import pytest
+        from dash.exceptions import PreventUpdate
+        with pytest.raises(PreventUpdate):
+            set_run_visibility("public", {"run": run_id})
+    assert store.run(run_id)["visibility"] == "team"

@@ -65,3 +65,16 @@ def summary_card(result, *, created: str | None, downloads) -> dbc.Card:
         dbc.Col([html.Div("Downloads", className="label"), downloads], lg=5,
                 class_name="mt-3 mt-lg-0"),
     ])), className="shadow-sm mb-4")
+
+
+VISIBILITY = (("private", "Only me"), ("team", "My team (every signed-in editor)"),
+              ("public", "Anyone with the address (read-only)"))
+
+
+def visibility_picker(current: str) -> html.Div:
+    """Who may open this run besides its owner (owner only)."""
+    return html.Div([
+        html.Label("Visible to", htmlFor=ids.RUN_VISIBILITY, className="label"),
+        dbc.Select(id=ids.RUN_VISIBILITY, value=current or "private", size="sm",
+                   options=[{"label": label, "value": value} for value, label in VISIBILITY]),
+    ], className="mt-3")
