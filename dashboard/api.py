@@ -5,12 +5,14 @@ against it.
 """
 from __future__ import annotations
 
+import math
+
 import flask
 
 from segmentation.errors import InputError
 from segmentation.pipeline import METHODS
 
-from .context import current_owner, get_store
+from .context import current_owner, get_settings, get_store
 
 api = flask.Blueprint("clearseg_api", __name__, url_prefix="/api")
 
@@ -74,8 +76,11 @@ def run_status(run_id: str):
 def create_share(run_id: str):
     body = flask.request.get_json(silent=True) or {}
     days = body.get("expires_in_days")
-    if days is not None and (not isinstance(days, (int, float)) or days <= 0):
+    if days is not None and (isinstance(days, bool) or not isinstance(days, (int, float))
+                             or not math.isfinite(days) or days <= 0):
         return _error("expires_in_days must be a positive number", 400)
+    if not get_settings().sharing:
+        return _error("sharing is turned off on this server", 403)
     token = get_store().create_share(run_id, owner=current_owner(), expires_in_days=days)
     if token is None:
         return _error("no such run", 404)

@@ -20,8 +20,8 @@ OPEN_PREFIXES = ("/assets/", "/_dash-component-suites/", "/share/")
 OPEN_PATHS = {"/signin", "/healthz", "/_dash-layout", "/_dash-dependencies", "/_reload-hash",
               "/_favicon.ico", "/favicon.ico"}
 # outputs a share view updates (page routing, its tabs and chart pickers); nothing else
-SHARE_OUTPUTS = ("_pages_content", "_pages_store", "tab-content", "view-location",
-                 "pair-plot-graph", "pair-plot-features", "distribution-graph", "url")
+SHARE_OUTPUTS = frozenset({"_pages_content", "_pages_store", "tab-content", "view-location",
+                           "pair-plot-graph", "pair-plot-features", "distribution-graph"})
 
 
 def accounts_mode() -> bool:
@@ -42,7 +42,8 @@ def _share_callback_allowed() -> bool:
     if not isinstance(body, dict):
         return False
     output = str(body.get("output", ""))
-    if not any(name in output for name in SHARE_OUTPUTS):
+    parts = output[2:-2].split("...") if output.startswith("..") else [output]
+    if not {part.rsplit(".", 1)[0] for part in parts} <= SHARE_OUTPUTS:
         return False
     for item in (body.get("inputs") or []) + (body.get("state") or []):
         if isinstance(item, dict) and item.get("property") in ("pathname", "href"):
@@ -61,6 +62,7 @@ def gate():
         return None
     if signed_in_user():
         return None
+    flask.session.pop("user", None)  # a removed editor's cookie signs in no more
     if path == "/_dash-update-component" and _share_callback_allowed():
         return None
     if path.startswith(("/api/", "/_dash")):

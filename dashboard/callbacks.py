@@ -27,7 +27,7 @@ from .components.settings_form import (column_names, effective_roles, feature_op
 from .components.share import expiry_days, link_list, link_row_children
 from .components.tabs import tab_content
 from .components.urlstate import DEFAULT_TAB, TAB_KEYS, ViewQuery, parse_search, with_params
-from .context import current_owner, get_store
+from .context import current_owner, get_settings, get_store
 from .pages.home import ACCEPT
 from .pages.run import not_found_card, run_body
 
@@ -266,7 +266,7 @@ def create_share_link(n_clicks, *, expiry, ref):
     view = view_from_ref(ref)
     store, owner = get_store(), current_owner()
     token = None
-    if view is not None and view.is_owner and view.run["status"] == "done":
+    if view is not None and view.is_owner and view.run["status"] == "done" and get_settings().sharing:
         token = store.create_share(view.run_id, owner=owner, expires_in_days=expiry_days(expiry))
     if token is None:
         return {"url": "", "links": no_update,

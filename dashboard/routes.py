@@ -14,9 +14,11 @@ import flask
 from sqlalchemy import text
 from werkzeug.exceptions import RequestEntityTooLarge
 
+from explain.report import report_html
 from segmentation.preview import safe_preview
 from segmentation.store import new_id
 
+from .components.access import load_result, lookup_share
 from .context import current_owner, get_settings, get_store, visible_run
 from .samples import SAMPLES, write_sample
 
@@ -111,21 +113,30 @@ def download(run_id: str, name: str):
     return _send(get_store().artifact(run_id, name), name)
 
 
-@bp.get("/share/<token>/report.html")
+def link_not_valid(status: int = 404) -> flask.Response:
+    """The one answer for every link that does not open a report (429 while cooling down)."""
+    return _plain_page("Link not valid", "This link is not valid: it may have been revoked or "
+                       "have expired. Ask the person who shared it for a new one.", status)
+
+
+@bp.get("/share/<path:token>/report.html")
 def shared_report(token: str):
-    run_id = get_store().shared_run_id(token)
-    if run_id is None:
-        return _plain_page("Link not valid", "This link is not valid: it may have been revoked or "
-                           "have expired. Ask the person who shared it for a new one.", 404)
-    return _send(get_store().artifact(run_id, "report.html"), "report.html")
+    """The standalone report of a shared run, built from the filtered Result a share view sees."""
+    view, state = lookup_share(token)
+    result = load_result(view) if view else None
+    if result is None:
+        return link_not_valid(429 if state == "blocked" else 404)
+    return _send(report_html(result).encode("utf-8"), "report.html")
 
 
 @bp.after_app_request
 def no_store_on_private_responses(response: flask.Response) -> flask.Response:
-    """Shared views and every dynamic answer stay out of caches."""
+    """Shared views and every dynamic answer stay out of caches; no page may be framed."""
     path = flask.request.path
     if not path.startswith("/assets/") and not path.startswith("/_dash-component-suites/"):
         response.headers["Cache-Control"] = "no-store"
     response.headers.setdefault("X-Content-Type-Options", "nosniff")
     response.headers.setdefault("Referrer-Policy", "no-referrer")
+    response.headers.setdefault("X-Frame-Options", "DENY")
+    response.headers.setdefault("Content-Security-Policy", "frame-ancestors 'none'")
     return response

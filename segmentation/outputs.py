@@ -12,8 +12,13 @@ from .result import Result
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
+def _safe_name(name) -> str:
+    text = str(name)
+    return "'" + text if text.startswith(FORMULA_START) else text
+
+
 def neutralise_formulas(frame: pd.DataFrame) -> pd.DataFrame:
-    """Text cells a spreadsheet would run as a formula get a leading apostrophe."""
+    """Text cells (and column names) a spreadsheet would run as a formula get a leading apostrophe."""
     out = frame.copy()
     for name in out.columns:
         column = out[name]
@@ -22,7 +27,7 @@ def neutralise_formulas(frame: pd.DataFrame) -> pd.DataFrame:
             risky = column.notna() & text.str.startswith(FORMULA_START)
             if risky.any():
                 out[name] = column.where(~risky, "'" + text)
-    return out
+    return out.rename(columns=_safe_name)
 
 
 def csv_text(frame: pd.DataFrame) -> str:

@@ -83,7 +83,7 @@ def test_runs_are_private_to_their_editor_unless_shared_with_the_team(app):
 
 
 def _routing_call(path):
-    return {"output": "..._pages_content.children..._pages_store.data...",
+    return {"output": ".._pages_content.children..._pages_store.data..",
             "outputs": [], "inputs": [{"id": "_pages_location", "property": "pathname", "value": path},
                                       {"id": "_pages_location", "property": "search", "value": ""}],
             "changedPropIds": ["_pages_location.pathname"]}

@@ -2,19 +2,25 @@
 
 The browser only ever sends back a reference ({"run": id} or {"token": token}); each request
 re-checks it: a run id against the session (its own runs and public ones), a token against the
-share table (a share reference never carries a run id that is trusted).
+share table (a share reference never carries a run id that is trusted). A shared view sees a
+filtered copy of the run and its Result (`dashboard.sharing`): no owner, no file name, no ids.
 """
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass
 
+import flask
+
+from segmentation.outputs import rules_sql
 from segmentation.result import Result
 
-from ..context import current_owner, get_store, visible_run
+from ..context import current_owner, get_settings, get_store, visible_run
+from ..sharing import record_share_failure, share_blocked, share_result
 
 RUN_ID = re.compile(r"^[0-9a-f]{32}$")
 MODES = ("owner", "reader", "shared")
+SHARED_TITLE = "Customer segments"
 
 
 @dataclass(frozen=True)
@@ -55,16 +61,41 @@ def run_view(run_id) -> View | None:
     return View(run=run, mode=mode, base_path=f"/runs/{run_id}")
 
 
-def share_view(token) -> View | None:
-    """The finished run a share token opens; None for a malformed, unknown, revoked or expired one."""
-    if not isinstance(token, str):
-        return None
-    store = get_store()
-    run_id = store.shared_run_id(token)
+def client_address() -> str:
+    """The address failed link attempts are counted under (the peer of the connection)."""
+    return flask.request.remote_addr or "unknown"
+
+
+def _shared_run(run: dict) -> dict:
+    """The part of a run record a share view may use: no owner, no upload, no file name."""
+    return {"id": run["id"], "status": run["status"], "title": SHARED_TITLE,
+            "created_at": run.get("created_at"), "options": {}}
+
+
+def lookup_share(token, *, count: bool = True) -> tuple[View | None, str]:
+    """(view, "ok") for a working link, else (None, "off" | "blocked" | "invalid").
+
+    No lookup is made while sharing is off or the client is cooling down after too many failed
+    attempts; `count` adds a failed attempt to the client's count.
+    """
+    settings, store, address = get_settings(), get_store(), client_address()
+    if not settings.sharing:
+        return None, "off"
+    if share_blocked(store, address=address):
+        return None, "blocked"
+    run_id = store.shared_run_id(token) if isinstance(token, str) else None
     run = store.run(run_id) if run_id else None
     if run is None or run["status"] != "done":
-        return None
-    return View(run=run, mode="shared", base_path=f"/share/{token}")
+        if count:
+            record_share_failure(store, address=address, limit=settings.share_failure_limit)
+        return None, "invalid"
+    return View(run=_shared_run(run), mode="shared", base_path=f"/share/{token}"), "ok"
+
+
+def share_view(token, *, count: bool = True) -> View | None:
+    """The finished run a share token opens; None for a malformed, unknown, revoked or expired
+    one, while sharing is off, and while this client cools down after too many failed attempts."""
+    return lookup_share(token, count=count)[0]
 
 
 def view_from_ref(ref) -> View | None:
@@ -77,19 +108,24 @@ def view_from_ref(ref) -> View | None:
 
 
 def load_result(view: View) -> Result | None:
-    """The stored Result of a finished run (None if it is missing or unreadable)."""
+    """The stored Result of a finished run (None if it is missing or unreadable); a shared view
+    gets the filtered copy of `share_result`."""
     if view.run.get("status") != "done":
         return None
     text = get_store().result_json(view.run_id)
     if not text:
         return None
     try:
-        return Result.from_json(text)
+        result = Result.from_json(text)
     except (ValueError, TypeError, KeyError):
         return None
+    return share_result(result) if view.is_shared else result
 
 
 def rules_sql_text(view: View) -> str:
-    """The run's stored rules.sql, or an empty string."""
+    """The run's rules.sql, or an empty string; a shared view's is rebuilt without the id column."""
+    if view.is_shared:
+        result = load_result(view)
+        return rules_sql(result) if result is not None else ""
     content = get_store().artifact(view.run_id, "rules.sql")
     return content.decode("utf-8", errors="replace") if content else ""

@@ -18,7 +18,7 @@ from ..components.progress import ACTIVE, POLL_MS, ended_card, progress_card
 from ..components.share import share_box
 from ..components.tabs import tabs_block
 from ..components.urlstate import ViewQuery, parse_query
-from ..context import current_owner, get_store
+from ..context import current_owner, get_settings, get_store
 
 NOT_FOUND = "There is no such run, or it belongs to another browser session."
 
@@ -50,7 +50,7 @@ def report_body(view: View, *, result, query: ViewQuery) -> list:
     if view.is_owner:
         downloads = html.Div([downloads, visibility_picker(view.run.get("visibility"))])
     summary = summary_card(result, created=view.run.get("created_at"), downloads=downloads)
-    if view.is_owner:
+    if view.is_owner and get_settings().sharing:
         shares = get_store().shares_of(view.run_id, owner=current_owner())
         top = dbc.Row([dbc.Col(summary, lg=7), dbc.Col(share_box(shares), lg=5)])
     else:

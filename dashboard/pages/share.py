@@ -1,7 +1,9 @@
 """A shared run `/share/<token>`: the report of one finished run, read-only.
 
 The token alone decides which run is shown (checked on every request); the page offers no share
-box, no data downloads and nothing about the owner or their other runs.
+box, no data downloads and nothing about the owner, the uploaded file or the customers' ids.
+Every failure (unknown, revoked or expired link, sharing off, too many failed attempts) gets the
+same card.
 """
 from __future__ import annotations
 
@@ -24,8 +26,8 @@ def not_valid_card() -> dbc.Card:
 
 
 def title(token=None, **_query) -> str:
-    """The browser tab's title: the shared run's title while the link is valid."""
-    view = share_view(token)
+    """The browser tab's title (also the link preview's): a generic one while the link is valid."""
+    view = share_view(token, count=False)
     return f"Shared: {view.run['title']} · Clearseg" if view else "Link not valid · Clearseg"
 
 

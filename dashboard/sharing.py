@@ -1,0 +1,174 @@
+"""What a share link may show, and how often an address may try links that do not work.
+
+A share view renders a filtered copy of the Result built from allowlists: segments with their
+rules, profiles and strategy cards, the figures' data and the dataset's statistics, without the
+upload's name, the id column or any id value. Failed link attempts are counted per client address
+in the store's `signin_failures` table under "share:<address>"; after `limit` failures within
+FAILURE_WINDOW seconds the address is held back for COOL_DOWN seconds ("share-block:<address>").
+Nothing here imports Dash or Flask.
+"""
+from __future__ import annotations
+
+import copy
+import re
+import time
+
+from sqlalchemy import case, delete, insert, select, update
+from sqlalchemy.exc import IntegrityError
+
+from segmentation.result import Result
+from segmentation.schema import signin_failures
+from segmentation.store import RunStore
+
+SEGMENT_KEYS = ("id", "name", "size", "share", "cluster_size", "precision", "coverage", "rule",
+                "profile", "strategy")
+RULE_KEYS = ("text", "sql", "clauses")
+FEATURE_KEYS = ("name", "kind", "transform", "missing", "fill", "fill_method", "text", "levels",
+                "other_levels", "notes")
+COLUMN_KEYS = ("name", "role", "missing", "unique", "reason")
+PARAM_KEYS = ("method", "k", "features", "max_depth", "seed")
+PLOT_KEYS = ("telling_features", "points", "distributions", "correlation", "dendrogram")
+EXAMPLE = re.compile(r" \(for example .*\)(?=\.?$)")
+PATH_LIKE = re.compile(r"[\\/]")
+FAILURE_WINDOW = 600.0
+COOL_DOWN = 600.0
+
+
+# --- the share payload -------------------------------------------------------------------------
+
+def _pick(record: dict, *, keys: tuple[str, ...]) -> dict:
+    """A deep copy of the allowlisted keys of a dict."""
+    return {k: copy.deepcopy(record[k]) for k in keys if k in record}
+
+
+def _id_names(dataset: dict) -> set[str]:
+    """The id column and every other column read as an id."""
+    names = {c.get("name") for c in dataset.get("columns") or [] if c.get("role") == "id"}
+    return {str(n) for n in names | {dataset.get("id_column")} if n}
+
+
+def _withheld(result: Result) -> list[re.Pattern]:
+    """Patterns of what a shared view must not name: the upload's file and the id columns."""
+    source = str(result.params.get("source") or "").strip()
+    names = {source, re.split(r"[\\/]", source)[-1]} if source else set()
+    names |= _id_names(result.dataset)
+    return [re.compile(rf"(?<!\w){re.escape(n)}(?!\w)", re.IGNORECASE) for n in names if n]
+
+
+def _clean_lines(lines, *, withheld: list[re.Pattern]) -> list[str]:
+    """Notes without example values; notes naming a withheld name or a path are left out."""
+    out = []
+    for line in lines or []:
+        text = EXAMPLE.sub("", str(line))
+        if not PATH_LIKE.search(text) and not any(p.search(text) for p in withheld):
+            out.append(text)
+    return out
+
+
+def _shared_dataset(dataset: dict, *, withheld: list[re.Pattern]) -> dict:
+    """Counts, features and what was left out, without the id columns."""
+    ids = _id_names(dataset)
+    dropped = [_pick(d, keys=("what", "count", "reason")) if d.get("what") == "rows"
+               else _pick(d, keys=("what", "name", "reason"))
+               for d in dataset.get("dropped") or [] if d.get("name") not in ids]
+    return {"rows_read": dataset.get("rows_read", 0), "rows_used": dataset.get("rows_used", 0),
+            "id_column": None,
+            "columns": [_pick(c, keys=COLUMN_KEYS) for c in dataset.get("columns") or []
+                        if c.get("name") not in ids],
+            "features": [_pick(f, keys=FEATURE_KEYS) for f in dataset.get("features") or []
+                         if f.get("name") not in ids],
+            "dropped": dropped,
+            "suggestions": _clean_lines(dataset.get("suggestions"), withheld=withheld),
+            "notes": _clean_lines(dataset.get("notes"), withheld=withheld)}
+
+
+def _shared_segment(segment: dict) -> dict:
+    out = _pick(segment, keys=SEGMENT_KEYS)
+    out["rule"] = _pick(segment.get("rule") or {}, keys=RULE_KEYS)
+    return out
+
+
+def _shared_plots(plots: dict, *, ids: set[str]) -> dict:
+    """The figures' data; a sampled point never carries an id column."""
+    out = _pick(plots, keys=PLOT_KEYS)
+    points = out.get("points")
+    if isinstance(points, dict):
+        points["columns"] = [c for c in points.get("columns") or [] if c not in ids]
+        points["values"] = {c: v for c, v in (points.get("values") or {}).items() if c not in ids}
+    return out
+
+
+def share_result(result: Result) -> Result:
+    """The copy of a Result a share link shows: cards, rules, figures and statistics only.
+
+    Leaves out the upload's file name, the id column's name and every id value; the input is not
+    changed.
+    """
+    withheld = _withheld(result)
+    explanation = copy.deepcopy(result.explanation)
+    explanation["notes"] = _clean_lines(explanation.get("notes"), withheld=withheld)
+    return Result(dataset=_shared_dataset(result.dataset, withheld=withheld),
+                  k_selection=copy.deepcopy(result.k_selection),
+                  clustering=copy.deepcopy(result.clustering), explanation=explanation,
+                  segments=[_shared_segment(s) for s in result.segments],
+                  params=_pick(result.params, keys=PARAM_KEYS),
+                  plots=_shared_plots(result.plots, ids=_id_names(result.dataset)),
+                  created_at=result.created_at,
+                  schema_version=result.schema_version)
+
+
+# --- failed link attempts ----------------------------------------------------------------------
+
+def _keys(address: str) -> tuple[str, str]:
+    return f"share:{address}"[:200], f"share-block:{address}"[:200]
+
+
+def share_blocked(store: RunStore, *, address: str, now: float | None = None) -> bool:
+    """True while `address` is held back after too many failed link attempts."""
+    now = time.time() if now is None else now
+    with store.engine.connect() as con:
+        since = con.execute(select(signin_failures.c.last_at)
+                            .where(signin_failures.c.key == _keys(address)[1])).scalar()
+    return since is not None and now - since < COOL_DOWN
+
+
+def _count_failure(store: RunStore, *, key: str, now: float) -> int:
+    """Add one failure to the window of `key` (a new window once the last one is over)."""
+    col = signin_failures.c
+    fresh = col.last_at < now - FAILURE_WINDOW
+    bump = (update(signin_failures).where(col.key == key)
+            .values(failures=case((fresh, 1), else_=col.failures + 1),
+                    last_at=case((fresh, now), else_=col.last_at)))
+    for _ in range(3):
+        with store.engine.begin() as con:
+            if con.execute(bump).rowcount == 1:
+                return int(con.execute(select(col.failures).where(col.key == key)).scalar())
+        try:
+            with store.engine.begin() as con:
+                con.execute(insert(signin_failures).values(key=key, failures=1, last_at=now))
+            return 1
+        except IntegrityError:  # another worker made the row first: bump it
+            continue
+    return 1
+
+
+def record_share_failure(store: RunStore, *, address: str, limit: int,
+                         now: float | None = None) -> bool:
+    """Count a failed link attempt from `address`; True when it starts the address's cool-down."""
+    now = time.time() if now is None else now
+    count_key, block_key = _keys(address)
+    if _count_failure(store, key=count_key, now=now) < limit:
+        return False
+    try:
+        with store.engine.begin() as con:
+            con.execute(delete(signin_failures).where(signin_failures.c.key.in_(_keys(address))))
+            con.execute(insert(signin_failures).values(key=block_key, failures=limit, last_at=now))
+    except IntegrityError:  # another worker blocked it at the same moment
+        pass
+    return True
+
+
+def clear_share_failures(store: RunStore, *, address: str) -> None:
+    """Forget an address's failed link attempts and lift its cool-down."""
+    with store.engine.begin() as con:
+        con.execute(delete(signin_failures).where(signin_failures.c.key.in_(_keys(address))))
