@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import secrets
+import sys
 from datetime import timedelta
 from pathlib import Path
 
@@ -16,6 +17,7 @@ from segmentation.store import RunStore
 from . import ids
 from .api import api
 from .auth import auth, gate
+from .errors import register as register_errors
 from .context import EXTENSION, current_owner
 from .routes import bp
 
@@ -36,6 +38,18 @@ def _secret_key(settings: Settings, *, local: bool) -> str:
             path.chmod(0o600)
         return path.read_text().strip()
     return secrets.token_hex(32)
+
+
+def _create_schema(store: RunStore) -> None:
+    """Create or migrate the schema; a database that is briefly away must not stop the worker."""
+    from segmentation.store import database_unavailable
+    try:
+        store.create_schema()
+    except Exception as exc:
+        if not database_unavailable(exc):
+            raise
+        print("clearseg: the database is not reachable; pages answer 503 until it is",
+              file=sys.stderr, flush=True)
 
 
 def _ensure_session() -> None:
@@ -73,7 +87,7 @@ def create_app(settings: Settings | None = None, *, local: bool = False) -> dash
     settings = settings or Settings.from_env()
     server = flask.Flask("clearseg")
     store = RunStore(settings.database_url)
-    store.create_schema()
+    _create_schema(store)
     server.extensions[EXTENSION] = {"store": store, "settings": settings}
     server.config.update(
         SECRET_KEY=_secret_key(settings, local=local),
@@ -87,6 +101,7 @@ def create_app(settings: Settings | None = None, *, local: bool = False) -> dash
     server.register_blueprint(bp)
     server.register_blueprint(api)
     server.register_blueprint(auth)
+    register_errors(server)
     server.before_request(gate)
     server.before_request(_ensure_session)
     app = dash.Dash(

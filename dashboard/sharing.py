@@ -126,7 +126,7 @@ def _keys(address: str) -> tuple[str, str]:
 def share_blocked(store: RunStore, *, address: str, now: float | None = None) -> bool:
     """True while `address` is held back after too many failed link attempts."""
     now = time.time() if now is None else now
-    with store.engine.connect() as con:
+    with store.reading() as con:
         since = con.execute(select(signin_failures.c.last_at)
                             .where(signin_failures.c.key == _keys(address)[1])).scalar()
     return since is not None and now - since < COOL_DOWN

@@ -68,7 +68,7 @@ class Accounts:
         return self.store.engine
 
     def any_user(self) -> bool:
-        with self.engine.connect() as con:
+        with self.store.reading() as con:
             return con.execute(select(users.c.id).limit(1)).first() is not None
 
     def add(self, username: str, password: str) -> str:
@@ -97,20 +97,20 @@ class Accounts:
                 raise InputError(f"no user '{username}'")
 
     def list(self) -> list[dict]:
-        with self.engine.connect() as con:
+        with self.store.reading() as con:
             rows = con.execute(select(users.c.id, users.c.username, users.c.created_at)
                                .order_by(users.c.username)).mappings()
             return [dict(r) for r in rows]
 
     def user(self, user_id: str) -> dict | None:
-        with self.engine.connect() as con:
+        with self.store.reading() as con:
             row = con.execute(select(users.c.id, users.c.username)
                               .where(users.c.id == user_id)).mappings().first()
         return dict(row) if row else None
 
     # sign-in ---------------------------------------------------------------------------------
     def _failures(self, key: str) -> tuple[int, float]:
-        with self.engine.connect() as con:
+        with self.store.reading() as con:
             row = con.execute(select(signin_failures.c.failures, signin_failures.c.last_at)
                               .where(signin_failures.c.key == key)).first()
         if row is None or row.last_at < time.time() - FORGET_AFTER:
@@ -136,7 +136,7 @@ class Accounts:
         wait = self.wait_seconds(*keys)
         if wait > 0:
             return None, wait
-        with self.engine.connect() as con:
+        with self.store.reading() as con:
             row = con.execute(select(users.c.id, users.c.password_hash)
                               .where(users.c.username == username)).first()
         stored = row.password_hash if row else hash_password(secrets.token_hex(8))  # same cost

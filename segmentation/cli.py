@@ -141,9 +141,11 @@ def command_worker(args) -> int:
     from .settings import Settings
     from .store import RunStore
 
+    from .jobs import patiently
+
     settings = Settings.from_env()
     store = RunStore(args.database or settings.database_url)
-    store.create_schema()
+    patiently(store.create_schema, seconds=600)
     stop = threading.Event()
     for sig in (signal.SIGTERM, signal.SIGINT):
         signal.signal(sig, lambda *_: stop.set())

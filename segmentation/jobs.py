@@ -2,7 +2,10 @@
 
 Each job runs in its own child process (`python -m segmentation job RUN_ID`), so a crash, a memory
 blow-up or a cancel never touches the runner or a web worker. The child writes its stage and
-progress to the store; the runner heartbeats, enforces cancels and marks dead children failed.
+progress to the store; the runner heartbeats (the runners table), enforces cancels and marks dead
+children failed. A runner whose heartbeat is older than RUNNER_STALE_SECONDS is dead: any runner
+marks its runs failed, and its orphaned children notice the runner is gone and stop, storing
+nothing. A database that is briefly away is waited for, never a reason to stop.
 """
 from __future__ import annotations
 
@@ -17,11 +20,16 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from .errors import InputError
-from .store import RunStore
+from .store import RunStore, database_unavailable, new_id
 
 HEARTBEAT_SECONDS = 2.0
-STALE_SECONDS = 30.0
+RUNNER_STALE_SECONDS = 3 * HEARTBEAT_SECONDS
 PROGRESS_EVERY = 0.4
+WATCH_SECONDS = 0.5
+PATIENCE_SECONDS = 120.0
+SHUTDOWN_SECONDS = 5.0
+RUNNER_PID_ENV = "CLEARSEG_RUNNER_PID"
+ORPHANED = "the runner stopped while this run was going (crash or restart); run it again"
 
 
 class Cancelled(Exception):
@@ -41,7 +49,9 @@ def run_options(options: dict):
 
 
 def _progress_writer(store: RunStore, run_id: str):
-    """A progress callback that writes at most every PROGRESS_EVERY seconds and honours cancels."""
+    """A progress callback that writes at most every PROGRESS_EVERY seconds and honours cancels.
+
+    Progress is best effort: while the database is away the job goes on without writing it."""
     from .pipeline import STAGES
 
     last = [0.0]
@@ -53,9 +63,68 @@ def _progress_writer(store: RunStore, run_id: str):
         last[0] = now
         step = STAGES.index(stage) if stage in STAGES else 0
         overall = (step + min(max(fraction, 0.0), 1.0)) / len(STAGES)
-        if store.report_progress(run_id, stage=stage, progress=overall, message=message):
+        try:
+            cancelled = store.report_progress(run_id, stage=stage, progress=overall,
+                                              message=message)
+        except Exception as exc:
+            if not database_unavailable(exc):
+                raise
+            return
+        if cancelled:
             raise Cancelled
     return report
+
+
+def patiently(action, *, seconds: float = PATIENCE_SECONDS, every: float = 1.0):
+    """action() again and again while the database is unavailable, for up to `seconds`."""
+    end = time.monotonic() + seconds
+    while True:
+        try:
+            return action()
+        except Exception as exc:
+            if not database_unavailable(exc) or time.monotonic() > end:
+                raise
+            time.sleep(every)
+
+
+def _abandon(store: RunStore, run_id: str, runner: str) -> None:
+    """Leave this orphaned job's process at once: its run failed (if still ours), no result."""
+    try:
+        store.fail(run_id, ORPHANED, runner=runner)
+    finally:
+        os._exit(3)
+
+
+def _watch(store: RunStore, run_id: str, *, runner: str, parent: int,
+           stop: threading.Event) -> None:
+    """In a job's process: stop it when its runner is gone or the run was taken from it."""
+    rounds = 0
+    while not stop.wait(WATCH_SECONDS):
+        if os.getppid() != parent:
+            _abandon(store, run_id, runner)
+        rounds += 1
+        if rounds % 4:
+            continue
+        try:
+            held = store.held_by(run_id, runner=runner)
+        except Exception:  # noqa: BLE001  (database away: the runner decides, keep going)
+            continue
+        if not held:
+            os._exit(4)
+
+
+def start_watchdog(store: RunStore, run: dict) -> threading.Event | None:
+    """Watch the runner that started this process (named by $CLEARSEG_RUNNER_PID); set the
+    returned event to stop watching. None when no runner started this process."""
+    parent = os.environ.get(RUNNER_PID_ENV, "")
+    if not parent.isdigit() or not run.get("runner"):
+        return None
+    if os.getppid() != int(parent):
+        _abandon(store, run["id"], run["runner"])
+    stop = threading.Event()
+    threading.Thread(target=_watch, args=(store, run["id"]), daemon=True, name="clearseg-watch",
+                     kwargs={"runner": run["runner"], "parent": int(parent), "stop": stop}).start()
+    return stop
 
 
 def _load_table(path: str, options: dict, progress):
@@ -77,13 +146,28 @@ def _load_table(path: str, options: dict, progress):
 
 def execute(store: RunStore, run_id: str, *, upload_path: str) -> None:
     """Run one claimed job to the end and store its outcome: done, failed or cancelled."""
+    run = patiently(lambda: store.run(run_id))
+    watching = start_watchdog(store, run)
+    try:
+        _execute(store, run, upload_path=upload_path)
+    finally:
+        if watching is not None:
+            watching.set()
+
+
+def _fail(store: RunStore, run: dict, message: str, *, status: str = "failed") -> None:
+    """End the run with a message, only while this job's runner still holds it."""
+    patiently(lambda: store.fail(run["id"], message, status=status, runner=run.get("runner")))
+
+
+def _execute(store: RunStore, run: dict, *, upload_path: str) -> None:
     from dataclasses import replace
 
     from .outputs import csv_text, rules_sql
     from .pipeline import run_segmentation
     from explain.report import report_html
 
-    run = store.run(run_id)
+    run_id = run["id"]
     progress = _progress_writer(store, run_id)
     try:
         table, customers, id_column, notes = _load_table(upload_path, run["options"], progress)
@@ -99,17 +183,23 @@ def execute(store: RunStore, run_id: str, *, upload_path: str) -> None:
         if customers is not None:
             files["customers.csv"] = csv_text(customers).encode()
         message = f"{len(result.segments)} segments, rules fidelity {result.explanation['fidelity']:.1%}"
-        if not store.finish(run_id, result_json=result.to_json(), files=files, message=message):
-            store.fail(run_id, "cancelled", status="cancelled")
+        if not patiently(lambda: store.finish(run_id, result_json=result.to_json(), files=files,
+                                              message=message, runner=run.get("runner"))):
+            _fail(store, run, "cancelled by the user", status="cancelled")
     except Cancelled:
-        store.fail(run_id, "cancelled by the user", status="cancelled")
+        _fail(store, run, "cancelled by the user", status="cancelled")
     except InputError as exc:
-        store.fail(run_id, str(exc))
+        _fail(store, run, str(exc))
     except MemoryError:
-        store.fail(run_id, "the table does not fit in memory: use fewer rows or features")
+        _fail(store, run, "the table does not fit in memory: use fewer rows or features")
     except Exception as exc:  # a fault of ours: stored as a message, never shown as a traceback
-        store.fail(run_id, f"internal error ({type(exc).__name__}); the run was stopped")
+        _fail(store, run, f"internal error ({type(exc).__name__}); the run was stopped")
         raise
+
+
+def _runner_id() -> str:
+    """Host, process and a random part: unique across hosts and restarts, within 64 characters."""
+    return f"{socket.gethostname()[:40]}:{os.getpid()}:{new_id()[:8]}"
 
 
 @dataclass
@@ -119,27 +209,35 @@ class Runner:
     store: RunStore
     concurrency: int = field(default_factory=lambda: os.cpu_count() or 1)
     poll_seconds: float = 0.5
-    runner_id: str = field(default_factory=lambda: f"{socket.gethostname()}:{os.getpid()}:{time.time_ns()}")
+    runner_id: str = field(default_factory=_runner_id)
     children: dict = field(default_factory=dict)   # run id -> Popen
+    database_down: bool = False
 
     def start_child(self, run: dict) -> None:
         cmd = [sys.executable, "-m", "segmentation", "job", run["id"], "--database", self.store.url]
         root = Path(__file__).resolve().parents[1]
-        self.children[run["id"]] = subprocess.Popen(cmd, cwd=root, stdin=subprocess.DEVNULL)
+        env = {**os.environ, RUNNER_PID_ENV: str(os.getpid())}
+        self.children[run["id"]] = subprocess.Popen(cmd, cwd=root, stdin=subprocess.DEVNULL,
+                                                    env=env)
 
     def reap(self) -> None:
-        """Forget finished children; a child that died without storing an outcome failed."""
+        """Forget finished children; a child that died without storing an outcome failed.
+
+        A child is forgotten only once its outcome is settled in the store, so a database that is
+        away at that moment delays this to a later round rather than losing it."""
         for run_id, proc in list(self.children.items()):
             code = proc.poll()
             if code is None:
                 continue
-            del self.children[run_id]
             run = self.store.run(run_id)
-            if run and run["status"] == "running" and run["cancel_requested"]:
-                self.store.fail(run_id, "cancelled by the user", status="cancelled")
-            elif run and run["status"] == "running":
-                why = (f"stopped by signal {-code}" if code < 0 else f"exit code {code}")
-                self.store.fail(run_id, f"the run's process ended unexpectedly ({why}); run it again")
+            if run and run["status"] == "running" and run["runner"] == self.runner_id:
+                if run["cancel_requested"]:
+                    self.store.fail(run_id, "cancelled by the user", status="cancelled")
+                else:
+                    why = (f"stopped by signal {-code}" if code < 0 else f"exit code {code}")
+                    self.store.fail(run_id, f"the run's process ended unexpectedly ({why}); run it "
+                                            "again", runner=self.runner_id)
+            del self.children[run_id]
 
     def enforce_cancels(self) -> None:
         for run_id, proc in self.children.items():
@@ -156,19 +254,60 @@ class Runner:
                 break
             self.start_child(run)
 
+    def heartbeat(self, *, healthy_for: float) -> None:
+        """Beat; once the database has answered for a full stale window, fail dead runners' runs.
+
+        The wait keeps a runner that just got the database back from judging others whose beats
+        were stopped by the same outage."""
+        self.store.beat(self.runner_id, socket.gethostname(), list(self.children))
+        if healthy_for >= RUNNER_STALE_SECONDS:
+            self.store.recover(stale_after=RUNNER_STALE_SECONDS)
+
     def serve(self, stop: threading.Event, *, recover_all: bool = False) -> None:
-        """Run until `stop` is set; first mark failed what a crashed runner left running."""
-        self.store.recover(stale_after=STALE_SECONDS, everything=recover_all)
-        last_beat = 0.0
+        """Run until `stop` is set; `recover_all` first fails every run left running."""
+        if recover_all:
+            self._guarded(lambda: self.store.recover(stale_after=0, everything=True))
+        healthy_since, last_beat = None, -HEARTBEAT_SECONDS
         while not stop.is_set():
-            try:
-                self.step()
-                if time.monotonic() - last_beat >= HEARTBEAT_SECONDS:
-                    self.store.beat(self.runner_id, socket.gethostname(), list(self.children))
-                    self.store.recover(stale_after=STALE_SECONDS)
-                    last_beat = time.monotonic()
-            except Exception as exc:  # the database may be briefly away: keep going
-                print(f"runner: {type(exc).__name__}: {exc}", file=sys.stderr, flush=True)
+            now = time.monotonic()
+            if now - last_beat >= HEARTBEAT_SECONDS:
+                healthy_for = 0.0 if healthy_since is None else now - healthy_since
+                if self._guarded(lambda: self.heartbeat(healthy_for=healthy_for)):
+                    healthy_since = now if healthy_since is None else healthy_since
+                    last_beat = now
+            self._guarded(self.step)
+            if self.database_down:
+                healthy_since = None
             stop.wait(self.poll_seconds)
+        self.shut_down()
+
+    def _guarded(self, action) -> bool:
+        """Do action; log a failure (an outage once, not every round); True if it worked."""
+        try:
+            action()
+        except Exception as exc:  # the runner never stops for a database error
+            if not database_unavailable(exc):
+                print(f"runner: {type(exc).__name__}: {exc}", file=sys.stderr, flush=True)
+            elif not self.database_down:
+                print(f"runner: the database is not reachable ({type(exc).__name__}); retrying",
+                      file=sys.stderr, flush=True)
+            self.database_down = self.database_down or database_unavailable(exc)
+            return False
+        if self.database_down:
+            print("runner: the database is reachable again", file=sys.stderr, flush=True)
+            self.database_down = False
+        return True
+
+    def shut_down(self) -> None:
+        """Stop the children (each stores its run as stopped), settle them, leave the table."""
         for proc in self.children.values():
             proc.send_signal(signal.SIGTERM)
+        end = time.monotonic() + SHUTDOWN_SECONDS
+        for proc in self.children.values():
+            try:
+                proc.wait(timeout=max(end - time.monotonic(), 0.1))
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait()
+        self._guarded(self.reap)
+        self._guarded(lambda: self.store.retire(self.runner_id))

@@ -20,7 +20,7 @@ from contextlib import AbstractContextManager
 from datetime import datetime, timezone
 from functools import partial
 
-from sqlalchemy import create_engine, delete, event, func, insert, inspect, select, update
+from sqlalchemy import create_engine, delete, event, func, insert, inspect, or_, select, update
 from sqlalchemy import exc as sa_exc
 from sqlalchemy.engine import Connection, Engine
 
@@ -49,7 +49,7 @@ def hash_token(token: str) -> str:
 
 
 def sqlite_busy_ms(env=None) -> int:
-    """How long a SQLite statement waits for another process's write lock: $CLEARSEG_SQLITE_BUSY_MS."""
+    """How long SQLite waits for another process's write lock, in ms: $CLEARSEG_SQLITE_BUSY_MS."""
     env = os.environ if env is None else env
     return int(env.get("CLEARSEG_SQLITE_BUSY_MS", BUSY_MS_DEFAULT))
 
@@ -65,7 +65,7 @@ def _sqlite_pragmas(dbapi_connection, _record, *, busy_ms: int) -> None:
 
 
 def _sqlite_begin(conn: Connection) -> None:
-    """Start every transaction ourselves: IMMEDIATE (write lock now) unless reading() asked otherwise."""
+    """Begin every transaction ourselves: IMMEDIATE (write lock now) unless reading() asks not."""
     mode = conn.get_execution_options().get("sqlite_begin", "IMMEDIATE")
     conn.exec_driver_sql(f"BEGIN {mode if mode in BEGIN_MODES else 'IMMEDIATE'}")
 
@@ -134,10 +134,8 @@ class RunStore:
         try:
             with self.reading() as con:
                 con.exec_driver_sql("SELECT 1")
-        except Exception as exc:  # noqa: BLE001  (any failure means: not healthy)
-            if database_unavailable(exc):
-                return False
-            raise
+        except Exception:  # noqa: BLE001  (whatever the cause: not healthy)
+            return False
         return True
 
     def create_schema(self) -> None:
@@ -171,7 +169,7 @@ class RunStore:
 
     def upload(self, upload_id: str, *, owner: str) -> dict | None:
         """The upload, if it exists and belongs to owner."""
-        with self.engine.connect() as con:
+        with self.reading() as con:
             row = con.execute(select(uploads).where(uploads.c.id == str(upload_id),
                                                     uploads.c.owner == owner)).mappings().first()
         if row is None:
@@ -197,7 +195,7 @@ class RunStore:
         query = select(*[c for c in runs.c if c.name != "result"]).where(runs.c.id == str(run_id))
         if owner is not None:
             query = query.where(runs.c.owner == owner)
-        with self.engine.connect() as con:
+        with self.reading() as con:
             row = con.execute(query).mappings().first()
         if row is None:
             return None
@@ -210,7 +208,7 @@ class RunStore:
                 runs.c.message, runs.c.created_at, runs.c.finished_at]
         query = (select(*cols).where(runs.c.owner == owner)
                  .order_by(runs.c.created_at.desc(), runs.c.id).limit(limit))
-        with self.engine.connect() as con:
+        with self.reading() as con:
             return [dict(r) for r in con.execute(query).mappings()]
 
     def set_visibility(self, run_id: str, *, owner: str, visibility: str) -> bool:
@@ -226,21 +224,21 @@ class RunStore:
         cols = [runs.c.id, runs.c.title, runs.c.status, runs.c.created_at]
         query = (select(*cols).where(runs.c.visibility == "public")
                  .order_by(runs.c.created_at.desc(), runs.c.id).limit(limit))
-        with self.engine.connect() as con:
+        with self.reading() as con:
             return [dict(r) for r in con.execute(query).mappings()]
 
     def result_json(self, run_id: str) -> str | None:
-        with self.engine.connect() as con:
+        with self.reading() as con:
             return con.execute(select(runs.c.result).where(runs.c.id == str(run_id))).scalar()
 
     def artifact(self, run_id: str, name: str) -> bytes | None:
-        with self.engine.connect() as con:
+        with self.reading() as con:
             blob = con.execute(select(artifacts.c.content).where(
                 artifacts.c.run_id == str(run_id), artifacts.c.name == name)).scalar()
         return gzip.decompress(blob) if blob is not None else None
 
     def count(self, status: str) -> int:
-        with self.engine.connect() as con:
+        with self.reading() as con:
             return con.execute(select(func.count()).select_from(runs)
                                .where(runs.c.status == status)).scalar_one()
 
@@ -248,12 +246,12 @@ class RunStore:
     def claim(self, runner_id: str) -> dict | None:
         """Take the oldest queued run; compare-and-set, so two runners never take the same one."""
         for _ in range(20):
-            with self.engine.connect() as con:
+            with self.engine.begin() as con:  # SQLite: write-locked from the start; PG: skip locked
                 run_id = con.execute(select(runs.c.id).where(runs.c.status == "queued")
-                                     .order_by(runs.c.created_at, runs.c.id).limit(1)).scalar()
-            if run_id is None:
-                return None
-            with self.engine.begin() as con:
+                                     .order_by(runs.c.created_at, runs.c.id).limit(1)
+                                     .with_for_update(skip_locked=True)).scalar()
+                if run_id is None:
+                    return None
                 taken = con.execute(update(runs).where(runs.c.id == run_id, runs.c.status == "queued")
                                     .values(status="running", runner=runner_id, started_at=now_iso(),
                                             heartbeat_at=time.time(), stage="reading", progress=0.0,
@@ -271,16 +269,21 @@ class RunStore:
             return bool(con.execute(select(runs.c.cancel_requested)
                                     .where(runs.c.id == run_id)).scalar())
 
-    def finish(self, run_id: str, *, result_json: str, files: dict[str, bytes], message: str) -> bool:
+    def finish(self, run_id: str, *, result_json: str, files: dict[str, bytes], message: str,
+               runner: str | None = None) -> bool:
         """Store the result, its files and the 'done' status in ONE transaction.
 
-        False (and nothing written) when the run is no longer running, e.g. it was cancelled."""
+        False (and nothing written) when the run is no longer running (e.g. it was cancelled) or,
+        given `runner`, no longer that runner's."""
+        query = update(runs).where(runs.c.id == run_id, runs.c.status == "running",
+                                   runs.c.cancel_requested.is_(False))
+        if runner is not None:
+            query = query.where(runs.c.runner == runner)
         try:
             with self.engine.begin() as con:
-                done = con.execute(update(runs).where(runs.c.id == run_id, runs.c.status == "running",
-                                                      runs.c.cancel_requested.is_(False))
-                                   .values(status="done", stage="done", progress=1.0, message=message,
-                                           result=result_json, finished_at=now_iso())).rowcount
+                done = con.execute(query.values(
+                    status="done", stage="done", progress=1.0, message=message, result=result_json,
+                    finished_at=now_iso())).rowcount
                 if done != 1:
                     raise _NotRunning
                 con.execute(delete(artifacts).where(artifacts.c.run_id == run_id))
@@ -291,10 +294,15 @@ class RunStore:
             return False
         return True
 
-    def fail(self, run_id: str, message: str, *, status: str = "failed") -> None:
+    def fail(self, run_id: str, message: str, *, status: str = "failed",
+             runner: str | None = None) -> bool:
+        """End a queued or running run (given `runner`: only while that runner holds it)."""
+        query = update(runs).where(runs.c.id == run_id, runs.c.status.in_(ACTIVE))
+        if runner is not None:
+            query = query.where(runs.c.runner == runner)
         with self.engine.begin() as con:
-            con.execute(update(runs).where(runs.c.id == run_id, runs.c.status.in_(ACTIVE))
-                        .values(status=status, message=message[:1000], finished_at=now_iso()))
+            return con.execute(query.values(status=status, message=message[:1000],
+                                             finished_at=now_iso())).rowcount == 1
 
     def request_cancel(self, run_id: str, *, owner: str) -> bool:
         """Cancel a queued run at once; ask a running one to stop. False if not the owner's."""
@@ -309,7 +317,7 @@ class RunStore:
         return bool(queued or running)
 
     def cancel_requested(self, run_id: str) -> bool:
-        with self.engine.connect() as con:
+        with self.reading() as con:
             return bool(con.execute(select(runs.c.cancel_requested)
                                     .where(runs.c.id == run_id)).scalar())
 
@@ -333,17 +341,37 @@ class RunStore:
                 con.execute(update(runs).where(runs.c.id.in_(run_ids), runs.c.status == "running")
                             .values(heartbeat_at=now))
 
+    def retire(self, runner_id: str) -> None:
+        """A runner that stops cleanly leaves the runners table."""
+        with self.engine.begin() as con:
+            con.execute(delete(runners).where(runners.c.id == runner_id))
+
+    def held_by(self, run_id: str, *, runner: str) -> bool:
+        """True while the run is this runner's: running (or just done) under it, not taken back."""
+        with self.reading() as con:
+            row = con.execute(select(runs.c.status, runs.c.runner)
+                              .where(runs.c.id == run_id)).first()
+        return row is not None and row.runner == runner and row.status in ("running", "done")
+
     def recover(self, *, stale_after: float, everything: bool = False) -> list[str]:
-        """Mark failed the runs left 'running' by a runner that died (or all of them)."""
-        query = select(runs.c.id).where(runs.c.status == "running")
+        """Mark failed the runs left 'running' by a dead runner (or all of them).
+
+        A runner is dead when its heartbeat in the runners table is older than stale_after (its
+        orphaned job may still write progress: that does not count). A live runner refreshes its
+        runs' heartbeats on every beat, so a run whose own heartbeat is that old is lost too."""
+        query = select(runs.c.id, runs.c.runner).where(runs.c.status == "running")
         if not everything:
-            query = query.where(runs.c.heartbeat_at < time.time() - stale_after)
-        with self.engine.connect() as con:
-            orphans = list(con.execute(query).scalars())
-        for run_id in orphans:
-            self.fail(run_id, "the runner stopped while this run was going (crash or restart); "
-                              "run it again")
-        return orphans
+            cutoff = time.time() - stale_after
+            query = (query.select_from(runs.outerjoin(runners, runners.c.id == runs.c.runner))
+                     .where(or_(func.coalesce(runs.c.heartbeat_at, 0.0) < cutoff,
+                                runners.c.heartbeat_at < cutoff)))
+        with self.reading() as con:
+            orphans = list(con.execute(query))
+        recovered = [row.id for row in orphans if self.fail(row.id, RECOVERED, runner=row.runner)]
+        with self.engine.begin() as con:
+            con.execute(delete(runners).where(
+                runners.c.heartbeat_at < time.time() - max(stale_after, FORGET_RUNNERS_AFTER)))
+        return recovered
 
     # share links ---------------------------------------------------------------------------------
     def create_share(self, run_id: str, *, owner: str, expires_in_days: float | None = None) -> str | None:
@@ -361,7 +389,7 @@ class RunStore:
         """The run a token opens, if the token is well formed, known, unexpired and not revoked."""
         if not isinstance(token, str) or not TOKEN_PATTERN.match(token):
             return None
-        with self.engine.connect() as con:
+        with self.reading() as con:
             row = con.execute(select(shares.c.run_id, shares.c.expires_at, shares.c.revoked_at)
                               .where(shares.c.token_hash == hash_token(token))).first()
         if row is None or row.revoked_at is not None:
@@ -373,7 +401,7 @@ class RunStore:
     def shares_of(self, run_id: str, *, owner: str) -> list[dict]:
         if self.run(run_id, owner=owner) is None:
             return []
-        with self.engine.connect() as con:
+        with self.reading() as con:
             rows = con.execute(select(shares.c.id, shares.c.created_at, shares.c.expires_at,
                                       shares.c.revoked_at).where(shares.c.run_id == run_id)
                                .order_by(shares.c.created_at)).mappings()
