@@ -41,14 +41,20 @@ def _numeric_if_all_parse(series: pd.Series) -> pd.Series | None:
     return pd.to_numeric(series, errors="coerce").astype("float64")
 
 
+LARGEST = 3.0e38   # beyond this, values do not survive the rule tree's single precision
+
+
 def _check_finite(name: str, series: pd.Series) -> None:
-    """Infinite values have no place in a mean or a distance: refuse them with their row."""
+    """Infinite or absurdly large values have no place in a mean or a distance: refuse them."""
     values = series.to_numpy(dtype="float64", na_value=np.nan)
     bad = np.isinf(values)
+    kind = "infinite"
+    if not bad.any():
+        bad, kind = np.abs(np.nan_to_num(values)) > LARGEST, "too large (beyond 3e38)"
     if bad.any():
         row = int(np.flatnonzero(bad)[0]) + 2  # 1-based, after the header line
         raise InputError(
-            f"column '{name}' holds {int(bad.sum())} infinite value(s) (first on line {row}): "
+            f"column '{name}' holds {int(bad.sum())} {kind} value(s) (first on line {row}): "
             "replace them with numbers or leave the cells empty"
         )
 

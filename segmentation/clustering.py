@@ -20,6 +20,7 @@ BOOTSTRAPS = 3
 STABILITY_ROWS = 4_000      # stability is judged at this sample size, whatever the table's size
 DENSITY_FIT_ROWS = 10_000
 DENSITY_DIMENSIONS = 10
+DENSITY_MIN_ROWS = 30        # HDBSCAN needs clusters of at least 10 rows to find two of them
 
 
 def ward_tree(centres: np.ndarray, weights: np.ndarray) -> np.ndarray:
@@ -106,6 +107,9 @@ def order_by_size(labels: np.ndarray) -> np.ndarray:
 def density_labels(X: np.ndarray, *, seed: int) -> tuple[np.ndarray, list[str]]:
     """HDBSCAN on a reduced sample, other rows labelled like their nearest sampled neighbour."""
     notes = []
+    if len(X) < DENSITY_MIN_ROWS:
+        raise InputError(f"the density method needs at least {DENSITY_MIN_ROWS} rows (this table "
+                         f"has {len(X)}): use --method kmeans or hierarchical")
     reduced = X
     if X.shape[1] > DENSITY_DIMENSIONS:
         reduced = PCA(n_components=DENSITY_DIMENSIONS, random_state=seed).fit_transform(X)
