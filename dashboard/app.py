@@ -58,9 +58,15 @@ def _ensure_session() -> None:
 
 
 def _navbar() -> dbc.Navbar:
+    signed_in = bool(flask.has_request_context() and flask.session.get("user"))
+    signout = html.Form(html.Button("Sign out", type="submit", id="signout-button",
+                                    className="btn btn-link btn-sm"),
+                        action="/signout", method="POST") if signed_in else None
     return dbc.Navbar(dbc.Container([
         dbc.NavbarBrand("Clearseg", href="/", className="fw-semibold"),
-        html.Span("rule-explained customer segments", className="navbar-text text-muted small"),
+        html.Div([html.Span("rule-explained customer segments",
+                            className="navbar-text text-muted small"), signout],
+                 className="d-flex align-items-center gap-2"),
     ]), color="light", className="mb-4 border-bottom")
 
 
