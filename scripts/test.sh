@@ -5,6 +5,5 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh requirements-dev.txt
-bash scripts/install-chromium.sh
-bash scripts/install-postgres.sh
+bash scripts/install-debian.sh
 exec .venv/bin/python -m pytest -q "$@"

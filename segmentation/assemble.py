@@ -55,7 +55,7 @@ def _sse(X: np.ndarray, labels: np.ndarray) -> float:
     return total
 
 
-def _segments(table, prepared, y, explained, k_selection_k, *, seed):
+def _segments(table, prepared, y, explained):
     """Segment records with rule, figures, profile, name and strategy card."""
     ids = _segment_ids(y)
     specs = [{"name": f.name, "kind": f.kind} for f in prepared.features]
@@ -115,7 +115,7 @@ def build_result(*, raw, table, roles, prepared, summary, tree, y, explained, k_
                  id_column, options, notes, created_at) -> tuple[Result, pd.DataFrame]:
     """The Result of a run and its assignments table."""
     X = prepared.matrix
-    segments = _segments(table, prepared, y, explained, k_selection["chosen_k"], seed=options.seed)
+    segments = _segments(table, prepared, y, explained)
     names = {s["id"]: s["name"] for s in segments}
     cluster_sse = _sse(X, y)
     explanation = {"max_depth": options.max_depth, "depth": explained.depth,
@@ -125,8 +125,7 @@ def build_result(*, raw, table, roles, prepared, summary, tree, y, explained, k_
                    "notes": explained.notes}
     clustering = {"method": options.method, "k": int(k_selection["chosen_k"]),
                   "unusual": int((y == UNUSUAL).sum()),
-                  "quality": _quality(X, y - 1 if UNUSUAL not in y else np.where(y > 0, y - 1, -1),
-                                      seed=options.seed)}
+                  "quality": _quality(X, np.where(y > 0, y - 1, -1), seed=options.seed)}
     params = {"method": options.method, "k": options.k or "auto",
               "features": list(options.features or []), "id_column": options.id_column,
               "max_depth": options.max_depth, "seed": options.seed, "source": options.source}

@@ -11,6 +11,7 @@ import time
 from pathlib import Path
 
 from .errors import InputError
+from .loading import ORDER_KEYS, load_input
 from .pipeline import METHODS, STAGES, RunOptions, run_segmentation
 
 
@@ -88,31 +89,17 @@ def _options(args, *, id_column=None, source="") -> RunOptions:
                       seed=args.seed, source=source)
 
 
-def _load(args, progress):
-    """The customer table to segment, plus the per-customer table in order-log mode."""
-    from .orders import aggregate_orders
-    from .readers import read_table
-
-    progress("reading", 0.0, f"reading {Path(args.input).name}")
-    raw = read_table(args.input)
-    if not args.orders:
-        return raw, None, None, []
-    progress("reading", 0.5, "aggregating the order log per customer")
-    agg = aggregate_orders(raw, customer=args.customer, date=args.date, amount=args.amount,
-                           quantity=args.quantity, category=args.category, order=args.order,
-                           as_of=args.as_of)
-    return agg.customers, agg.customers, agg.columns["customer"], agg.notes
-
-
 def command_run(args) -> int:
     from .outputs import write_outputs
 
     progress = _progress(args.quiet)
-    table, customers, id_column, notes = _load(args, progress)
-    options = _options(args, id_column=id_column, source=Path(args.input).name)
-    output = run_segmentation(table, options=options, progress=progress, extra={"notes": notes})
+    orders = {k: getattr(args, k) for k in ORDER_KEYS} if args.orders else None
+    loaded = load_input(args.input, orders=orders, progress=progress)
+    options = _options(args, id_column=loaded.id_column, source=Path(args.input).name)
+    output = run_segmentation(loaded.table, options=options, progress=progress,
+                              extra={"notes": loaded.notes})
     written = write_outputs(Path(args.out), result=output.result, assignments=output.assignments,
-                            customers=customers)
+                            customers=loaded.customers)
     _summary(output.result, written)
     return 0
 

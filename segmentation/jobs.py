@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from .errors import InputError
+from .loading import load_input
 from .store import RunStore, database_unavailable, new_id
 
 HEARTBEAT_SECONDS = 2.0
@@ -127,23 +128,6 @@ def start_watchdog(store: RunStore, run: dict) -> threading.Event | None:
     return stop
 
 
-def _load_table(path: str, options: dict, progress):
-    """The table to segment and, for an order log, the per-customer table and id column."""
-    from .orders import aggregate_orders
-    from .readers import read_table
-
-    progress("reading", 0.0, "reading the upload")
-    raw = read_table(path)
-    orders = options.get("orders")
-    if not orders:
-        return raw, None, None, []
-    progress("reading", 0.5, "aggregating the order log per customer")
-    agg = aggregate_orders(raw, **{k: orders.get(k) or None for k in
-                                   ("customer", "date", "amount", "quantity", "category", "order",
-                                    "as_of")})
-    return agg.customers, agg.customers, agg.columns["customer"], agg.notes
-
-
 def execute(store: RunStore, run_id: str, *, upload_path: str) -> None:
     """Run one claimed job to the end and store its outcome: done, failed or cancelled."""
     run = patiently(lambda: store.run(run_id))
@@ -170,18 +154,20 @@ def _execute(store: RunStore, run: dict, *, upload_path: str) -> None:
     run_id = run["id"]
     progress = _progress_writer(store, run_id)
     try:
-        table, customers, id_column, notes = _load_table(upload_path, run["options"], progress)
+        loaded = load_input(upload_path, orders=run["options"].get("orders") or None,
+                            progress=progress)
         options = run_options(run["options"])
-        if id_column and not options.id_column:
-            options = replace(options, id_column=id_column)
-        output = run_segmentation(table, options=options, progress=progress, extra={"notes": notes})
+        if loaded.id_column and not options.id_column:
+            options = replace(options, id_column=loaded.id_column)
+        output = run_segmentation(loaded.table, options=options, progress=progress,
+                                  extra={"notes": loaded.notes})
         progress("profiling", 0.9, "writing the report")
         result = output.result
         files = {"assignments.csv": csv_text(output.assignments).encode(),
                  "rules.sql": rules_sql(result).encode(),
                  "report.html": report_html(result).encode()}
-        if customers is not None:
-            files["customers.csv"] = csv_text(customers).encode()
+        if loaded.customers is not None:
+            files["customers.csv"] = csv_text(loaded.customers).encode()
         message = f"{len(result.segments)} segments, rules fidelity {result.explanation['fidelity']:.1%}"
         if not patiently(lambda: store.finish(run_id, result_json=result.to_json(), files=files,
                                               message=message, runner=run.get("runner"))):

@@ -14,7 +14,7 @@ import pandas as pd
 
 from explain.surrogate import explain_segments
 
-from .assemble import build_result
+from .assemble import UNUSUAL, build_result
 from .cleaning import clean_table
 from .clustering import density_labels, order_by_size, refine_kmeans, ward_tree
 from .errors import InputError
@@ -22,12 +22,11 @@ from .kselect import K_RANGE, choose_k, kmeans_candidates, ward_candidates
 from .metrics import SampleDistances, silhouette_sample, total_sse
 from .prepare import prepare, select_features
 from .result import Result
-from .roles import infer_roles
+from .roles import ROLES, ColumnRole, infer_roles
 from .summaries import summarize
 
 STAGES = ("reading", "preparing", "choosing_k", "clustering", "explaining", "profiling")
 METHODS = ("kmeans", "hierarchical", "density")
-UNUSUAL = 0
 Progress = Callable[[str, float, str], None]
 
 
@@ -97,7 +96,7 @@ def _candidate_ks(n: int, k: int | None) -> list[int]:
 
 
 def _apply_role_overrides(roles: dict, overrides) -> dict:
-    from .roles import ROLES, ColumnRole
+    """The user's role changes over the inferred roles, each checked."""
     for name, role in overrides:
         if name not in roles:
             raise InputError(f"unknown column '{name}' in role settings")

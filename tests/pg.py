@@ -27,7 +27,7 @@ class PostgresServer:
     def __init__(self):
         bindir = _bin_dir()
         if bindir is None:
-            raise RuntimeError("PostgreSQL is not installed: run scripts/install-postgres.sh")
+            raise RuntimeError("PostgreSQL is not installed: run scripts/install-debian.sh")
         self.bin, self.port = bindir, free_port()
         self.root = Path(tempfile.mkdtemp(prefix="clearseg-pg-"))
         self.data = self.root / "data"

@@ -44,7 +44,8 @@ class Gunicorn:
     def start(self, *, wait: bool = True) -> "Gunicorn":
         self.instance.mkdir(parents=True, exist_ok=True)
         cmd = [sys.executable, "-m", "gunicorn", "server:server", "--workers", str(self.workers),
-               "--bind", f"127.0.0.1:{self.port}", "--timeout", "120", "--graceful-timeout", "5", "--no-control-socket"]
+               "--bind", f"127.0.0.1:{self.port}", "--timeout", "120", "--graceful-timeout", "5",
+               "--no-control-socket"]
         self.proc = subprocess.Popen(cmd, cwd=ROOT, env=self.env, stdout=self.log.open("ab"),
                                      stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
         if wait:
@@ -52,13 +53,7 @@ class Gunicorn:
         return self
 
     def stop(self) -> None:
-        if self.proc and self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
+        stop_process(self.proc)
 
 
 class Worker:
@@ -76,12 +71,18 @@ class Worker:
         return self
 
     def stop(self) -> None:
-        if self.proc and self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
+        stop_process(self.proc)
+
+
+def stop_process(proc: subprocess.Popen | None) -> None:
+    """SIGTERM, and SIGKILL if it has not gone after 20 s."""
+    if proc and proc.poll() is None:
+        proc.terminate()
+        try:
+            proc.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
 
 
 def wait_healthy(url: str, *, proc=None, log: Path | None = None, timeout: float = 60) -> None:

@@ -1,0 +1,35 @@
+"""Load what a run segments: the uploaded table, or an order log turned into one row per customer.
+
+The CLI and the job runner both load through here, so an upload means the same thing to both.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import pandas as pd
+
+from .orders import aggregate_orders
+from .readers import read_table
+
+ORDER_KEYS = ("customer", "date", "amount", "quantity", "category", "order", "as_of")
+
+
+@dataclass
+class Loaded:
+    """The table to segment; in order-log mode also the per-customer table and its id column."""
+
+    table: pd.DataFrame
+    customers: pd.DataFrame | None = None
+    id_column: str | None = None
+    notes: list[str] = field(default_factory=list)
+
+
+def load_input(path, *, orders: dict | None, progress) -> Loaded:
+    """Read `path`; with `orders` (column names, any may be None) aggregate it per customer."""
+    progress("reading", 0.0, "reading the upload")
+    raw = read_table(path)
+    if orders is None:
+        return Loaded(raw)
+    progress("reading", 0.5, "aggregating the order log per customer")
+    agg = aggregate_orders(raw, **{k: orders.get(k) or None for k in ORDER_KEYS})
+    return Loaded(agg.customers, agg.customers, agg.columns["customer"], agg.notes)
