@@ -13,15 +13,23 @@ from explain.strategy import infer_feature_roles, strategy_cards
 from explain.surrogate import ROUNDING_TOLERANCE
 
 from . import plotdata
+from .clustering import density_record
 from .metrics import silhouette_sample
 from .result import Result
 
 UNUSUAL = 0
 
 
-def _segment_ids(y: np.ndarray) -> list[int]:
-    ids = sorted(int(s) for s in np.unique(y) if s != UNUSUAL)
-    return ids + ([UNUSUAL] if (y == UNUSUAL).any() else [])
+def _segment_ids(segment: np.ndarray) -> list[int]:
+    """The segments the rules give rows to (1..k, then unusual): never an empty one."""
+    ids = sorted(int(s) for s in np.unique(segment) if s > UNUSUAL)
+    return ids + ([UNUSUAL] if (segment == UNUSUAL).any() else [])
+
+
+def _density_by_rule(k_selection: dict, segment: np.ndarray) -> dict:
+    """A density run's k, reason and verdict restated with the rows the rules assign."""
+    groups = np.where(segment > UNUSUAL, segment - 1, -1)
+    return {**k_selection, **density_record(groups)}
 
 
 def _rule_figures(seg_id: int, y: np.ndarray, segment: np.ndarray) -> dict:
@@ -57,7 +65,7 @@ def _sse(X: np.ndarray, labels: np.ndarray) -> float:
 
 def _segments(table, prepared, y, explained):
     """Segment records with rule, figures, profile, name and strategy card."""
-    ids = _segment_ids(y)
+    ids = _segment_ids(explained.segment)
     specs = [{"name": f.name, "kind": f.kind} for f in prepared.features]
     profiles = build_profiles(table, features=specs, labels=explained.segment, segment_ids=ids)
     unusual = UNUSUAL if UNUSUAL in ids else None
@@ -116,6 +124,8 @@ def build_result(*, raw, table, roles, prepared, summary, tree, y, explained, k_
     """The Result of a run and its assignments table."""
     X = prepared.matrix
     segments = _segments(table, prepared, y, explained)
+    if options.method == "density":
+        k_selection = _density_by_rule(k_selection, explained.segment)
     names = {s["id"]: s["name"] for s in segments}
     cluster_sse = _sse(X, y)
     explanation = {"max_depth": options.max_depth, "depth": explained.depth,
@@ -124,7 +134,7 @@ def build_result(*, raw, table, roles, prepared, summary, tree, y, explained, k_
                    "cost_ratio": _sse(X, explained.segment) / cluster_sse if cluster_sse else None,
                    "notes": explained.notes}
     clustering = {"method": options.method, "k": int(k_selection["chosen_k"]),
-                  "unusual": int((y == UNUSUAL).sum()),
+                  "unusual": int((explained.segment == UNUSUAL).sum()),  # as the rules assign
                   "quality": _quality(X, np.where(y > 0, y - 1, -1), seed=options.seed)}
     params = {"method": options.method, "k": options.k or "auto",
               "features": list(options.features or []), "id_column": options.id_column,

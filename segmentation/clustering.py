@@ -21,6 +21,7 @@ STABILITY_ROWS = 4_000      # stability is judged at this sample size, whatever 
 DENSITY_FIT_ROWS = 10_000
 DENSITY_DIMENSIONS = 10
 DENSITY_MIN_ROWS = 30        # HDBSCAN needs clusters of at least 10 rows to find two of them
+DENSITY_STRONG_UNUSUAL = 0.2  # at most this share unusual (and two groups or more): strong
 
 
 def ward_tree(centres: np.ndarray, weights: np.ndarray) -> np.ndarray:
@@ -105,7 +106,11 @@ def order_by_size(labels: np.ndarray) -> np.ndarray:
 
 
 def density_labels(X: np.ndarray, *, seed: int) -> tuple[np.ndarray, list[str]]:
-    """HDBSCAN on a reduced sample, other rows labelled like their nearest sampled neighbour."""
+    """HDBSCAN on a reduced sample, other rows labelled like their nearest sampled neighbour.
+
+    Bounded whatever the row count: HDBSCAN sees at most DENSITY_FIT_ROWS rows in at most
+    DENSITY_DIMENSIONS dimensions. Fewer than two groups is a finding (see density_verdict).
+    """
     notes = []
     if len(X) < DENSITY_MIN_ROWS:
         raise InputError(f"the density method needs at least {DENSITY_MIN_ROWS} rows (this table "
@@ -117,15 +122,50 @@ def density_labels(X: np.ndarray, *, seed: int) -> tuple[np.ndarray, list[str]]:
     rng = np.random.default_rng(seed)
     fit = np.sort(rng.choice(len(X), size=min(len(X), DENSITY_FIT_ROWS), replace=False))
     size = max(10, int(0.02 * len(fit)))
-    labels_fit = HDBSCAN(min_cluster_size=size, copy=True).fit_predict(reduced[fit])
+    labels = HDBSCAN(min_cluster_size=size, copy=True).fit_predict(reduced[fit])
     if len(fit) < len(X):
         notes.append(f"density clustering fitted on {len(fit):,} sampled rows; the others take "
                      "the group of their nearest sampled neighbour")
-        knn = KNeighborsClassifier(n_neighbors=1).fit(reduced[fit], labels_fit)
+        knn = KNeighborsClassifier(n_neighbors=1).fit(reduced[fit], labels)
         labels = knn.predict(reduced)
-    else:
-        labels = labels_fit
-    if len(np.unique(labels[labels >= 0])) < 2:
-        raise InputError("the density method found fewer than 2 groups in this data; "
-                         "use --method kmeans or hierarchical")
     return order_by_size(labels), notes
+
+
+def density_verdict(labels: np.ndarray) -> tuple[str, str, str | None]:
+    """(structure, reason, advice) of density groups `labels` (0..g-1, -1 for unusual rows).
+
+    Weak when more than half the rows are unusual or there are fewer than two dense groups;
+    strong when at most DENSITY_STRONG_UNUSUAL of the rows are unusual; moderate in between.
+    """
+    n, unusual = len(labels), int(np.sum(labels < 0))
+    groups = len(np.unique(labels[labels >= 0]))
+    share = unusual / n if n else 0.0
+    figures = (f"density clustering (HDBSCAN) found {groups} dense group{'s' * (groups != 1)} "
+               + (f"and {unusual:,} of {n:,} customers ({share:.0%}) are unusual" if unusual
+                  else f"and none of {n:,} customers is unusual"))
+    if groups < 2 or share > 0.5:
+        why = ("fewer than two dense groups" if groups < 2
+               else "more than half the customers lie outside any dense group")
+        advice = ("Try the k-means method: it gives every customer a segment and compares "
+                  "several k.")
+        return "weak", f"Weak structure: {figures}; {why}.", advice
+    if share <= DENSITY_STRONG_UNUSUAL:
+        return "strong", f"Strong structure: {figures}.", None
+    return "moderate", f"Moderate structure: {figures}.", None
+
+
+def density_record(labels: np.ndarray) -> dict:
+    """The k-selection record of a density run: k found, the reason and the verdict.
+
+    `labels` are the groups as the segments hold them (0..g-1, -1 unusual), so every count
+    the record states is the count the segments show.
+    """
+    structure, reason, advice = density_verdict(labels)
+    k = len(np.unique(labels[labels >= 0]))
+    unusual = int(np.sum(labels < 0))
+    record = {"candidates": [], "chosen_k": k, "sampled": False, "structure": structure,
+              "structure_reason": reason,
+              "reason": (f"k = {k}: found by density clustering (HDBSCAN)" if k else
+                         "density clustering (HDBSCAN) found no dense group")
+              + f"; {unusual:,} customers ({unusual / len(labels):.1%}) are unusual"}
+    return record | ({"advice": advice} if advice else {})

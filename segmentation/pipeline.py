@@ -16,7 +16,7 @@ from explain.surrogate import explain_segments
 
 from .assemble import UNUSUAL, build_result
 from .cleaning import clean_table
-from .clustering import density_labels, order_by_size, refine_kmeans, ward_tree
+from .clustering import density_labels, density_record, order_by_size, refine_kmeans, ward_tree
 from .errors import InputError
 from .kselect import K_RANGE, choose_k, kmeans_candidates, ward_candidates
 from .metrics import SampleDistances, silhouette_sample, total_sse
@@ -116,11 +116,7 @@ def _cluster(X, summary, options: RunOptions, ks: list[int], stages: _Stages):
     if options.method == "density":
         stages.start("clustering", "density clustering")
         labels, notes = density_labels(X, seed=options.seed)
-        k = int(labels.max() + 1)
-        share = float(np.mean(labels < 0))
-        reason = (f"k = {k}: found by density clustering (HDBSCAN), which also marked {share:.1%} "
-                  "of customers as unusual")
-        return labels, {"candidates": [], "chosen_k": k, "reason": reason, "sampled": False}, notes, tree
+        return labels, density_record(labels), notes, tree
     if options.method == "kmeans":
         found = kmeans_candidates(X, summary, ks, sample=sample, total=total, seed=options.seed,
                                   progress=stages.report)
