@@ -15,6 +15,7 @@ from explain.surrogate import ROUNDING_TOLERANCE
 from . import plotdata
 from .clustering import density_record
 from .metrics import silhouette_sample
+from .prepare import left_out_notes
 from .result import Result
 
 UNUSUAL = 0
@@ -98,7 +99,8 @@ def _dataset(raw, table, roles, prepared, id_column, notes) -> dict:
     return {"rows_read": int(len(raw)), "rows_used": int(len(table)), "id_column": id_column,
             "columns": [r.to_dict() for r in roles.values()],
             "features": [f.to_dict() for f in prepared.features],
-            "dropped": dropped, "suggestions": prepared.suggestions, "notes": notes}
+            "dropped": dropped, "suggestions": prepared.suggestions,
+            "notes": notes + left_out_notes(roles, prepared.features)}
 
 
 def _plots(table, prepared, summary, tree, y, segment, *, seed) -> dict:

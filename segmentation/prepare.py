@@ -11,13 +11,14 @@ import numpy as np
 import pandas as pd
 
 from .cleaning import is_text
+from .duplicates import near_duplicate_pairs
 from .errors import InputError
-from .roles import FEATURE_ROLES, ColumnRole
+from .roles import FEATURE_ROLES, LEFT_OUT_ROLES, ColumnRole, infer_role
+from .sensitive import special_category
 
 RARE_SHARE = 0.01        # levels rarer than this are grouped as "other"
 MAX_KEPT_LEVELS = 12     # at most this many levels get their own column
 SKEW_LOG = 1.0           # non-negative columns more skewed than this are log-transformed
-NEAR_DUPLICATE_R = 0.95
 POSITIVE_LABELS = ("yes", "true", "y", "t", "1", "active", "member")
 
 
@@ -135,41 +136,79 @@ BUILDERS = {"numeric": _numeric_feature, "binary": _binary_feature, "categorical
 
 
 def _near_duplicates(filled: pd.DataFrame, features: list[Feature]) -> list[str]:
-    """Pairs of numeric features so correlated that one of them adds nothing."""
+    """Near-duplicate pairs among the features used (both were chosen explicitly: by default one
+    of a pair is left out when roles are inferred)."""
     numeric = [f.name for f in features if f.kind == "numeric"]
-    if len(numeric) < 2:
-        return []
-    corr = filled[numeric].head(200_000).corr().to_numpy()
     suggestions = []
     by_name = {f.name: f for f in features}
-    for i, a in enumerate(numeric):
-        for j in range(i + 1, len(numeric)):
-            r = corr[i, j]
-            if abs(r) > NEAR_DUPLICATE_R:
-                b = numeric[j]
-                by_name[b].notes.append(f"near duplicate of '{a}' (r = {r:.2f}); consider dropping it")
-                suggestions.append(f"'{a}' and '{b}' are near duplicates (r = {r:.2f}): drop '{b}'")
+    for a, b, r in near_duplicate_pairs(filled[numeric]):
+        by_name[b].notes.append(f"near duplicate of '{a}' (Spearman r = {r:.2f}): both used because "
+                                "both were chosen")
+        suggestions.append(f"'{a}' and '{b}' are near duplicates (Spearman r = {r:.2f}): leave "
+                           f"'{b}' out for shorter rules")
     return suggestions
 
 
+def _no_feature(roles: dict[str, ColumnRole]) -> InputError:
+    left_out = [f"'{r.name}'" for r in roles.values() if r.role in LEFT_OUT_ROLES]
+    if left_out:
+        return InputError(f"no feature used by default: {', '.join(left_out)} are left out as "
+                          "special-category attributes or near duplicates; name the columns to use "
+                          "in --features")
+    reasons = "; ".join(f"'{r.name}': {r.role}" for r in roles.values())
+    return InputError(f"no usable feature: every column is an id, text, date, constant or "
+                      f"empty ({reasons}); add numeric or categorical columns")
+
+
 def select_features(roles: dict[str, ColumnRole], *, requested: list[str] | None) -> list[str]:
-    """The features to use: the requested ones (checked), else every column with a feature role."""
+    """The features to use: the requested ones (checked), else every column with a feature role.
+
+    Special-category columns and near duplicates are used only when requested by name."""
     if not requested:
         chosen = [name for name, role in roles.items() if role.role in FEATURE_ROLES]
         if not chosen:
-            reasons = "; ".join(f"'{r.name}': {r.role}" for r in roles.values())
-            raise InputError(f"no usable feature: every column is an id, text, date, constant or "
-                             f"empty ({reasons}); add numeric or categorical columns")
+            raise _no_feature(roles)
         return chosen
     for name in requested:
         if name not in roles:
             raise InputError(f"unknown column '{name}' in --features; columns are: "
                              + ", ".join(map(str, roles)))
         role = roles[name]
-        if role.role not in FEATURE_ROLES:
+        if role.role not in FEATURE_ROLES + LEFT_OUT_ROLES:
             detail = role.reason or role.role
             raise InputError(f"column '{name}' cannot be a feature: {detail}; pick other columns")
     return list(dict.fromkeys(requested))
+
+
+def left_out_notes(roles: dict[str, ColumnRole], features: list[Feature]) -> list[str]:
+    """Dataset notes: the columns left out by default, and the special-category ones used anyway."""
+    used = {f.name for f in features}
+    parts = []
+    for role, label in (("sensitive", "special-category"), ("duplicate", "near duplicate")):
+        names = [f"'{n}'" for n, r in roles.items() if r.role == role and n not in used]
+        if names:
+            parts.append(f"{label} {', '.join(names)}")
+    notes = [f"Left out of the features by default ({'; '.join(parts)}): see the reasons under "
+             "Left out; name a column in the features to use it"] if parts else []
+    opted = [f"'{f.name}'" for f in features if any("chosen explicitly" in n for n in f.notes)]
+    if opted:
+        notes.append(f"Special-category column(s) {', '.join(opted)} used because they were "
+                     "chosen explicitly")
+    return notes
+
+
+def _kind_and_notes(name: str, series: pd.Series, role: ColumnRole) -> tuple[str, list[str]]:
+    """How to encode a chosen column, and the notes saying it was opted in.
+
+    A column left out by default (special category, near duplicate) is used as what it holds."""
+    kind = infer_role(name, series).role if role.role in LEFT_OUT_ROLES else role.role
+    if kind not in BUILDERS:
+        raise InputError(f"column '{name}' cannot be a feature: it was read as {kind}; "
+                         "pick other columns")
+    what = special_category(name, series)
+    if not what:
+        return kind, []
+    return kind, [f"special-category attribute ({what}): used because it was chosen explicitly"]
 
 
 def prepare(table: pd.DataFrame, *, features: list[str], roles: dict[str, ColumnRole]) -> Prepared:
@@ -177,8 +216,8 @@ def prepare(table: pd.DataFrame, *, features: list[str], roles: dict[str, Column
     made, filled, blocks, tree_blocks, tree_columns = [], {}, [], [], []
     for name in features:
         series = table[name]
-        notes = []
-        feature, column, block, columns, tree_block = BUILDERS[roles[name].role](name, series, notes)
+        kind, notes = _kind_and_notes(name, series, roles[name])
+        feature, column, block, columns, tree_block = BUILDERS[kind](name, series, notes)
         made.append(feature)
         filled[name] = column
         blocks.append(block)

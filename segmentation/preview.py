@@ -14,7 +14,7 @@ from .cleaning import clean_table
 from .errors import InputError
 from .orders import detect_order_columns
 from .readers import read_table
-from .roles import FEATURE_ROLES, infer_roles
+from .roles import FEATURE_ROLES, LEFT_OUT_ROLES, infer_roles
 from .sandbox import ChildError, LimitError, env_limit, limit_message, run_limited
 
 PREVIEW_ROWS = 20_000
@@ -37,8 +37,15 @@ def _problems(table, roles) -> list[str]:
         elif role.missing and role.missing / max(len(table), 1) > 0.3:
             problems.append(f"'{name}': {role.missing / len(table):.0%} missing; gaps will be filled")
     if not any(r.role in FEATURE_ROLES for r in roles.values()):
-        problems.append("no usable feature: every column is an id, text, a date, constant or empty")
+        problems.append("no usable feature: every column is an id, text, a date, constant or empty"
+                        + (", or left out by default (see below)" if _left_out(roles) else ""))
     return problems
+
+
+def _left_out(roles) -> list[dict]:
+    """Columns left out of the default features (special category, near duplicate), and why."""
+    return [{"name": name, "role": role.role, "reason": role.reason}
+            for name, role in roles.items() if role.role in LEFT_OUT_ROLES]
 
 
 def _check_names(columns: list, *, name: str) -> None:
@@ -96,6 +103,7 @@ def build_preview(path: str | Path) -> dict:
         "head": {"columns": [str(c) for c in shown.columns],
                  "rows": [[_cell(v) for v in row] for row in head.values.tolist()]},
         "problems": _hidden_columns(raw.shape[1]) + _problems(table, roles),
+        "left_out": _left_out(roles),
         "notes": _capped(notes, limit=MAX_NOTES),
         "order_columns": detected,
         "looks_like_orders": looks_like_orders,

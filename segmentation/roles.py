@@ -8,13 +8,18 @@ import numpy as np
 import pandas as pd
 
 from .cleaning import is_text
+from .duplicates import resolve
+from .sensitive import special_category
 
 ID_NAME = re.compile(r"(^|_|\b)(id|uuid|guid|key|code|number|no|nr)$|^(customer|client|user|account)s?$",
                      re.IGNORECASE)
 MAX_LEVELS = 50          # a categorical with more levels is too fine to segment on
 TEXT_MIN_LENGTH = 30     # labels this long on average are free text, not categories
-ROLES = ("id", "numeric", "categorical", "binary", "date", "text", "constant", "empty")
+ROLES = ("id", "numeric", "categorical", "binary", "date", "text", "constant", "empty",
+         "sensitive", "duplicate")
 FEATURE_ROLES = ("numeric", "categorical", "binary")
+LEFT_OUT_ROLES = ("sensitive", "duplicate")   # left out by default; naming the column opts it in
+LEFT_OUT = "left out of the features unless named in them"
 
 
 @dataclass(frozen=True)
@@ -104,4 +109,21 @@ def infer_roles(table: pd.DataFrame, *, id_column: str | None = None) -> dict[st
             old = roles[name]
             roles[name] = ColumnRole(name, "text", old.missing, old.unique,
                                      "unique per row like an id; not a feature")
+    return _left_out_by_default(table, roles)
+
+
+def _left_out_by_default(table: pd.DataFrame, roles: dict[str, ColumnRole]) -> dict[str, ColumnRole]:
+    """Special-category columns, then the near duplicates among the numeric ones, get a role that
+    keeps them out of the default features (segmentation.sensitive, segmentation.duplicates)."""
+    roles = dict(roles)
+    for name, old in roles.items():
+        what = special_category(name, table[name]) if old.role in FEATURE_ROLES else None
+        if what:
+            roles[name] = ColumnRole(name, "sensitive", old.missing, old.unique,
+                                     f"special-category attribute ({what}); {LEFT_OUT}")
+    numeric = [name for name, role in roles.items() if role.role == "numeric"]
+    for name, twin in resolve(table[numeric]).items():
+        old = roles[name]
+        roles[name] = ColumnRole(name, "duplicate", old.missing, old.unique,
+                                 f"{twin.reason()}; {LEFT_OUT}")
     return roles

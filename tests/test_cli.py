@@ -159,6 +159,7 @@ def test_near_duplicate_and_constant_features_are_flagged(tmp_path, capsys):
     code, _, err = run_cli(["run", path, "--out", tmp_path / "o", "--k", "2", "--quiet"], capsys)
     assert code == 0, err
     result = json.loads((tmp_path / "o" / "result.json").read_text())
-    assert any("spend_copy" in s and "near duplicate" in s for s in result["dataset"]["suggestions"])
+    assert [f["name"] for f in result["dataset"]["features"]] == ["spend", "visits"]
     dropped = {d.get("name"): d["reason"] for d in result["dataset"]["dropped"]}
+    assert dropped["spend_copy"].startswith("near duplicate of 'spend' (Spearman r = 1.00)")
     assert "single value" in dropped["country"]

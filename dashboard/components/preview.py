@@ -17,15 +17,32 @@ ROLE_CHOICES = (
     ("text", "Leave out (text)"),
     ("date", "Leave out (date)"),
 )
-ROLE_COLOURS = {"numeric": "primary", "categorical": "info", "binary": "info", "id": "dark"}
+ROLE_COLOURS = {"numeric": "primary", "categorical": "info", "binary": "info", "id": "dark",
+                "sensitive": "warning"}
+LEFT_OUT_LABELS = {"sensitive": "Leave out (special category)",
+                   "duplicate": "Leave out (near duplicate)"}
 
 
 def role_options(inferred: str) -> list[dict]:
     """The roles a user may pick for a column; the inferred one is always among them."""
     options = [{"label": label, "value": value} for value, label in ROLE_CHOICES]
     if inferred not in dict(ROLE_CHOICES):
-        options.append({"label": f"Leave out ({inferred})", "value": inferred})
+        label = LEFT_OUT_LABELS.get(inferred, f"Leave out ({inferred})")
+        options.append({"label": label, "value": inferred})
     return options
+
+
+def left_out_alert(preview: dict) -> dbc.Alert | None:
+    """The columns left out of the features by default, why, and how to use one anyway."""
+    items = [[html.Code(str(item.get("name", ""))), f": {item.get('reason', '')}"]
+             for item in preview.get("left_out") or []]
+    if not items:
+        return None
+    how = ("To use one of them, set its \"Use as\" to a feature role below: it is then among the "
+           "features, and the result notes that it was chosen explicitly.")
+    return dbc.Alert([html.Strong("Left out of the features by default"), bullet_list(items),
+                      html.P(how, className="mb-0 mt-1")],
+                     color="info", class_name="small left-out-columns")
 
 
 def _role_cell(column: dict) -> html.Div:
@@ -74,7 +91,7 @@ def preview_section(preview: dict) -> html.Div:
                       color="warning", class_name="small") if problems else None)
     return html.Div([
         section("1 · Check the columns", [
-            _summary(preview), warn,
+            _summary(preview), warn, left_out_alert(preview),
             html.Div(bullet_list(notes), className="small text-muted mb-2") if notes else None,
             columns_table(preview),
         ]),
