@@ -9,9 +9,9 @@ LOOPBACK = ("127.", "localhost", "[::1]", "::1", "unix:")
 
 
 def on_starting(server):
-    from segmentation.accounts import Accounts
-    from segmentation.settings import Settings
-    from segmentation.store import RunStore
+    from service.accounts import Accounts
+    from service.settings import Settings
+    from service.store import RunStore
 
     exposed = [b for b in server.cfg.bind if not b.startswith(LOOPBACK)]
     if not exposed:
@@ -20,6 +20,6 @@ def on_starting(server):
     store.create_schema()
     if not Accounts(store).any_user():
         print(f"Clearseg will not serve {', '.join(exposed)} without an editor account: add one with "
-              "'python -m segmentation users add NAME', or bind to 127.0.0.1 for local use.",
+              "'python -m service users add NAME', or bind to 127.0.0.1 for local use.",
               file=sys.stderr, flush=True)
         sys.exit(3)

@@ -1,7 +1,7 @@
 """Clearseg's web server.
 
 `gunicorn server:server` serves it in production (set CLEARSEG_SECRET_KEY; run the job runner with
-`python -m segmentation worker`). `python server.py` runs it locally with the embedded defaults: a
+`python -m service worker`). `python server.py` runs it locally with the embedded defaults: a
 SQLite file under instance/, a job runner in-process and a demo run, on http://127.0.0.1:8050.
 """
 from __future__ import annotations
@@ -20,7 +20,7 @@ server = app.server
 def main() -> None:
     from dashboard.context import EXTENSION
     from dashboard.samples import ensure_demo_run
-    from segmentation.jobs import Runner
+    from service.jobs import Runner
 
     ext = server.extensions[EXTENSION]
     store, settings = ext["store"], ext["settings"]

@@ -66,9 +66,9 @@ class UserFailed(Exception):
 
 def make_accounts(instance: Path, *, users: int):
     """A fresh store with the capture account and `users` editors; returns the RunStore."""
-    from segmentation.accounts import Accounts
-    from segmentation.settings import Settings
-    from segmentation.store import RunStore
+    from service.accounts import Accounts
+    from service.settings import Settings
+    from service.store import RunStore
 
     store = RunStore(Settings.from_env({"CLEARSEG_INSTANCE_DIR": str(instance)}).database_url)
     store.create_schema()

@@ -41,8 +41,8 @@ def store_run(instance: Path, rows: int) -> tuple[str, str, str]:
     """Compute and store a run of `rows` customers; returns (owner, run id, share token)."""
     from segmentation.outputs import csv_text, rules_sql
     from segmentation.pipeline import RunOptions, run_segmentation
-    from segmentation.settings import Settings
-    from segmentation.store import RunStore, new_id
+    from service.settings import Settings
+    from service.store import RunStore, new_id
     from segmentation.synthetic import make_blobs_table
     from explain.report import report_html
 

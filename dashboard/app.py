@@ -11,8 +11,8 @@ import dash_bootstrap_components as dbc
 import flask
 from dash import dcc, html
 
-from segmentation.settings import Settings
-from segmentation.store import RunStore
+from service.settings import Settings
+from service.store import RunStore
 
 from . import ids
 from .api import api
@@ -42,7 +42,7 @@ def _secret_key(settings: Settings, *, local: bool) -> str:
 
 def _create_schema(store: RunStore) -> None:
     """Create or migrate the schema; a database that is briefly away must not stop the worker."""
-    from segmentation.store import database_unavailable
+    from service.store import database_unavailable
     try:
         store.create_schema()
     except Exception as exc:

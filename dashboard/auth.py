@@ -10,7 +10,7 @@ import secrets
 
 import flask
 
-from segmentation.accounts import Accounts
+from service.accounts import Accounts
 
 from .context import get_store
 

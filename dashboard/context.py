@@ -9,8 +9,8 @@ import secrets
 
 import flask
 
-from segmentation.settings import Settings
-from segmentation.store import RunStore
+from service.settings import Settings
+from service.store import RunStore
 
 EXTENSION = "clearseg"
 

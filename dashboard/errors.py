@@ -11,7 +11,7 @@ import flask
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 
-from segmentation.store import database_unavailable
+from service.store import database_unavailable
 
 MESSAGE = "the database is not reachable right now; try again in a moment"
 RETRY_AFTER_SECONDS = "5"

@@ -14,8 +14,8 @@ import flask
 from werkzeug.exceptions import RequestEntityTooLarge
 
 from explain.report import report_html
-from segmentation.preview import safe_preview
-from segmentation.store import new_id
+from service.previews import safe_preview
+from service.store import new_id
 
 from .components.access import load_result, lookup_share
 from .context import current_owner, get_settings, get_store, visible_run

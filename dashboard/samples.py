@@ -26,8 +26,8 @@ def ensure_demo_run(store, settings) -> str | None:
     """Queue the public demo run unless one exists; returns its id when one was queued."""
     if store.public_runs(limit=1):
         return None
-    from segmentation.preview import safe_preview
-    from segmentation.store import new_id
+    from service.previews import safe_preview
+    from service.store import new_id
 
     upload_id = new_id()
     folder = settings.upload_dir / upload_id

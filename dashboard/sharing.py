@@ -17,8 +17,8 @@ from sqlalchemy import case, delete, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from segmentation.result import Result
-from segmentation.schema import signin_failures
-from segmentation.store import RunStore
+from service.schema import signin_failures
+from service.store import RunStore
 
 SEGMENT_KEYS = ("id", "name", "size", "share", "cluster_size", "precision", "coverage", "rule",
                 "profile", "strategy")

@@ -16,8 +16,7 @@ import numpy as np
 import plotly.graph_objects as go
 from scipy.cluster.hierarchy import dendrogram
 
-from segmentation.errors import InputError
-
+from .errors import InputError
 from .format import capitalize_first, human_number, humanize_name
 
 if TYPE_CHECKING:

@@ -13,7 +13,7 @@ import math
 import numpy as np
 import pandas as pd
 
-from segmentation.errors import InputError
+from .errors import InputError
 
 _KINDS = ("numeric", "categorical", "binary")
 _MIN_LEVEL_SHARE = 0.2

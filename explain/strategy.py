@@ -10,9 +10,9 @@ import re
 import string
 from pathlib import Path
 
+from explain.errors import InputError
 from explain.format import feature_label, human_number, human_ratio, human_share, humanize_name
 from explain.names import level_phrase, level_truth, trait_label
-from segmentation.errors import InputError
 
 PLAYBOOK_PATH = Path(__file__).with_name("playbook.json")
 _CARD_SECTIONS = ("fallback", "typical", "unusual")

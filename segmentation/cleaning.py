@@ -8,13 +8,9 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from .errors import InputError
+from explain.nulls import NULL_MARKERS
 
-# Compared after trimming spaces and lower-casing. pandas' CSV reader already turns most of these
-# into NaN; they are listed again for tables read by other tools (and for the SQL).
-NULL_MARKERS: tuple[str, ...] = (
-    "", "na", "n/a", "nan", "null", "none", "-", "--", "?", "#n/a", "missing", "<na>",
-)
+from .errors import InputError
 
 
 def is_text(series: pd.Series) -> bool:

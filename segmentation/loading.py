@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 import pandas as pd
 
 from .orders import aggregate_orders
-from .readers import read_table
+from .readers import XLSX_MAX_UNPACKED_MB, read_table
 
 ORDER_KEYS = ("customer", "date", "amount", "quantity", "category", "order", "as_of")
 
@@ -24,10 +24,11 @@ class Loaded:
     notes: list[str] = field(default_factory=list)
 
 
-def load_input(path, *, orders: dict | None, progress) -> Loaded:
+def load_input(path, *, orders: dict | None, progress,
+               xlsx_max_unpacked_mb: float = XLSX_MAX_UNPACKED_MB) -> Loaded:
     """Read `path`; with `orders` (column names, any may be None) aggregate it per customer."""
     progress("reading", 0.0, "reading the upload")
-    raw = read_table(path)
+    raw = read_table(path, xlsx_max_unpacked_mb=xlsx_max_unpacked_mb)
     if orders is None:
         return Loaded(raw)
     progress("reading", 0.5, "aggregating the order log per customer")

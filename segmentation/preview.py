@@ -1,21 +1,19 @@
 """A first look at an upload: rows, inferred roles, gaps and problems, before anything runs.
 
-`safe_preview` builds it in a child process under memory and time limits (segmentation.sandbox), so
-a hostile file can only exhaust or crash that child, never the web worker. The preview is stored as
+The service builds it in a child process under memory and time limits (service.previews), so a
+hostile file can only exhaust or crash that child, never the web worker. The preview is stored as
 JSON, so it stays small: at most MAX_COLUMNS columns, cells cut at MAX_CELL_CHARS characters.
 """
 from __future__ import annotations
 
 import json
-import logging
 from pathlib import Path
 
 from .cleaning import clean_table
 from .errors import InputError
 from .orders import detect_order_columns
-from .readers import read_table
+from .readers import XLSX_MAX_UNPACKED_MB, read_table
 from .roles import FEATURE_ROLES, LEFT_OUT_ROLES, infer_roles
-from .sandbox import ChildError, LimitError, env_limit, limit_message, run_limited
 
 PREVIEW_ROWS = 20_000
 SHOWN_ROWS = 8
@@ -23,10 +21,6 @@ MAX_COLUMNS = 200         # columns previewed (and offered as features); the res
 MAX_CELL_CHARS = 200      # a longer cell is cut and ends with an ellipsis
 MAX_NAME_CHARS = 1_000    # a longer column name is refused: it cannot be shown or chosen
 MAX_NOTES = 20
-PARSE_MEMORY_MB = 1536    # env CLEARSEG_PARSE_MEMORY_MB
-PARSE_SECONDS = 60        # env CLEARSEG_PARSE_SECONDS
-
-logger = logging.getLogger(__name__)
 
 
 def _problems(table, roles) -> list[str]:
@@ -82,12 +76,13 @@ def _hidden_columns(total: int) -> list[str]:
             "the roles and notes speak of those: upload fewer columns to choose among all of them"]
 
 
-def build_preview(path: str | Path) -> dict:
+def build_preview(path: str | Path, *, xlsx_max_unpacked_mb: float = XLSX_MAX_UNPACKED_MB) -> dict:
     """JSON-ready preview of the first PREVIEW_ROWS rows and MAX_COLUMNS columns.
 
-    Raises InputError for unusable files. Runs in the caller's process: use safe_preview for uploads.
+    Raises InputError for unusable files. Runs in the caller's process: the service runs it in a
+    limited child for uploads (service.previews.safe_preview).
     """
-    raw = read_table(path, max_rows=PREVIEW_ROWS)
+    raw = read_table(path, max_rows=PREVIEW_ROWS, xlsx_max_unpacked_mb=xlsx_max_unpacked_mb)
     shown = raw.iloc[:, :MAX_COLUMNS]
     _check_names(list(shown.columns), name=Path(path).name)
     table, notes = clean_table(shown)
@@ -109,30 +104,3 @@ def build_preview(path: str | Path) -> dict:
         "looks_like_orders": looks_like_orders,
     }
     return json.loads(json.dumps(preview))  # plain JSON types only, as stored and as sent back
-
-
-def parse_limits() -> tuple[int, float]:
-    """(memory in bytes, seconds) allowed for parsing one upload, from the environment or defaults."""
-    megabytes = env_limit("CLEARSEG_PARSE_MEMORY_MB", default=PARSE_MEMORY_MB)
-    return int(megabytes * 2**20), env_limit("CLEARSEG_PARSE_SECONDS", default=PARSE_SECONDS)
-
-
-def safe_preview(path: str | Path) -> tuple[dict | None, str | None]:
-    """(preview, None) or (None, the message saying why the file cannot be used).
-
-    The file is parsed in a child process under parse_limits(); nothing in it can stop the caller.
-    """
-    memory_bytes, seconds = parse_limits()
-    name = Path(path).name
-    try:
-        return run_limited(build_preview, str(path), memory_bytes=memory_bytes, seconds=seconds), None
-    except LimitError as exc:
-        logger.warning("preview of %s stopped by the limits: %s", path, exc.reason)
-        return None, (limit_message(f"'{name}'", memory_bytes=memory_bytes, seconds=seconds)
-                      + "; check the file, or upload a smaller extract")
-    except InputError as exc:
-        return None, str(exc)
-    except ChildError as exc:
-        logger.error("preview of %s failed: %s\n%s", path, exc, exc.child_traceback)
-        return None, (f"'{name}' could not be previewed ({exc.type_name}): check that it is a CSV, "
-                      "XLSX or Parquet table, or export it again")

@@ -24,7 +24,6 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from .errors import InputError
-from .sandbox import env_limit
 
 SAMPLE_BYTES = 64 * 1024
 SEPARATORS = (",", ";", "\t", "|")
@@ -44,7 +43,7 @@ _XLSX_SUFFIXES = (".xlsx", ".xlsm")
 _PARQUET_SUFFIXES = (".parquet", ".pq")
 _BINARY_SHARE = 0.05  # above this share of control characters, "text" is binary data
 _CONTROL = re.compile("[\x01-\x08\x0b\x0e-\x1f\x7f-\x9f]")
-XLSX_MAX_UNPACKED_MB = 512  # env CLEARSEG_XLSX_MAX_UNPACKED_MB: all entries of a workbook, unpacked
+XLSX_MAX_UNPACKED_MB = 512  # default: all entries of a workbook, unpacked (the service sets it)
 XLSX_MAX_ENTRIES = 10_000
 XLSX_MAX_RATIO = 200  # unpacked : packed, for entries over XLSX_RATIO_FROM bytes
 XLSX_RATIO_FROM = 1024 * 1024
@@ -52,10 +51,12 @@ _XML_ENTRY_SUFFIXES = (".xml", ".rels")
 _XML_CHUNK = 64 * 1024
 
 
-def read_table(path: str | os.PathLike, *, max_rows: int | None = None) -> pd.DataFrame:
+def read_table(path: str | os.PathLike, *, max_rows: int | None = None,
+               xlsx_max_unpacked_mb: float = XLSX_MAX_UNPACKED_MB) -> pd.DataFrame:
     """Read a CSV/TSV/TXT, XLSX or Parquet file into a DataFrame with a default RangeIndex.
 
-    `max_rows` limits the data rows read (for previews). Raises InputError for what a user must fix.
+    `max_rows` limits the data rows read (for previews); `xlsx_max_unpacked_mb` bounds what a
+    workbook may unpack to. Raises InputError for what a user must fix.
     """
     if max_rows is not None and (not isinstance(max_rows, int) or max_rows < 1):
         raise ValueError(f"max_rows must be a positive integer or None, got {max_rows!r}")
@@ -64,7 +65,7 @@ def read_table(path: str | os.PathLike, *, max_rows: int | None = None) -> pd.Da
     head = _read_head(path, name)
     kind = _detect_format(path, head, name)
     if kind == "xlsx":
-        frame = _read_xlsx(path, name, max_rows)
+        frame = _read_xlsx(path, name, max_rows, limit_mb=xlsx_max_unpacked_mb)
     elif kind == "parquet":
         frame = _read_parquet(path, name, max_rows)
     else:
@@ -293,13 +294,13 @@ def _parser_error(name: str, exc: Exception) -> InputError:
 
 # --- XLSX and Parquet -------------------------------------------------------------------------
 
-def _read_xlsx(path: Path, name: str, max_rows: int | None) -> pd.DataFrame:
+def _read_xlsx(path: Path, name: str, max_rows: int | None, *, limit_mb: float) -> pd.DataFrame:
     """The first sheet, read with openpyxl in read-only mode; its first non-empty row is the header.
 
     Cells are typed as Excel stored them (text "007" stays text), then columns are inferred.
     """
     nrows = None if max_rows is None else max_rows + 1
-    _check_workbook_archive(path, name=name)
+    _check_workbook_archive(path, name=name, limit_mb=limit_mb)
     try:
         raw = pd.read_excel(path, sheet_name=0, header=None, nrows=nrows, engine="openpyxl")
     except MemoryError:
@@ -318,14 +319,13 @@ def _read_xlsx(path: Path, name: str, max_rows: int | None) -> pd.DataFrame:
     return body.infer_objects()
 
 
-def _check_workbook_archive(path: Path, *, name: str) -> None:
+def _check_workbook_archive(path: Path, *, name: str, limit_mb: float) -> None:
     """Refuse a workbook that would unpack to too much (a zip bomb) or declares a DTD in its XML.
 
     openpyxl trusts the zip's sizes and parses XML with the standard library, which would expand
     entities (billion laughs), so both are checked here first; declared sizes bound what zipfile
     will unpack (a lying entry fails its CRC check instead of growing).
     """
-    limit_mb = env_limit("CLEARSEG_XLSX_MAX_UNPACKED_MB", default=XLSX_MAX_UNPACKED_MB)
     try:
         with zipfile.ZipFile(path) as archive:
             entries = archive.infolist()

@@ -57,7 +57,7 @@ class Gunicorn:
 
 
 class Worker:
-    """python -m segmentation worker against the same instance."""
+    """python -m service worker against the same instance."""
 
     def __init__(self, instance: Path, *, concurrency: int = 2, **env):
         self.env = server_env(instance, CLEARSEG_RUNNER_CONCURRENCY=concurrency, **env)
@@ -65,7 +65,7 @@ class Worker:
         self.proc: subprocess.Popen | None = None
 
     def start(self) -> "Worker":
-        self.proc = subprocess.Popen([sys.executable, "-m", "segmentation", "worker"], cwd=ROOT,
+        self.proc = subprocess.Popen([sys.executable, "-m", "service", "worker"], cwd=ROOT,
                                      env=self.env, stdout=self.log.open("ab"),
                                      stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
         return self

@@ -5,10 +5,17 @@ import time
 
 import pytest
 
-from conftest import run_cli
-from segmentation.accounts import Accounts, check_password, delay_for, hash_password
 from segmentation.errors import InputError
-from segmentation.store import RunStore
+from service.accounts import Accounts, check_password, delay_for, hash_password
+from service.cli import main as service_main
+from service.store import RunStore
+
+
+def run_cli(args: list[str], capsys) -> tuple[int, str, str]:
+    """Run `python -m service ...` in-process; returns (exit code, stdout, stderr)."""
+    code = service_main([str(a) for a in args])
+    captured = capsys.readouterr()
+    return code, captured.out, captured.err
 
 
 @pytest.fixture

@@ -6,8 +6,8 @@ import re
 import pytest
 
 from dashboard.app import create_app
-from segmentation.accounts import Accounts
-from segmentation.settings import Settings
+from service.accounts import Accounts
+from service.settings import Settings
 
 
 @pytest.fixture

@@ -23,8 +23,8 @@ from dashboard.components import page_ids
 from segmentation.outputs import rules_sql
 from segmentation.pipeline import RunOptions, run_segmentation
 from segmentation.preview import build_preview
-from segmentation.settings import Settings
 from segmentation.synthetic import make_customers, make_orders
+from service.settings import Settings
 
 OWNER, OTHER = "c" * 32, "d" * 32
 TABLE_COLUMNS = ["customer_id", "age", "gender", "annual_income", "spending_score",
@@ -358,7 +358,7 @@ def test_the_owner_revokes_a_link_and_it_stops_working(site, store):
 def test_only_the_owner_sets_who_may_see_a_run(tmp_path):
     from dashboard.app import create_app
     from dashboard.callbacks import set_run_visibility
-    from segmentation.settings import Settings
+    from service.settings import Settings
 
     app = create_app(Settings.from_env({"CLEARSEG_INSTANCE_DIR": str(tmp_path)}), local=True)
     store = app.server.extensions["clearseg"]["store"]

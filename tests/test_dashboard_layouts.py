@@ -23,8 +23,8 @@ from dashboard.pages import home, not_found, run, share
 from segmentation.outputs import csv_text, rules_sql
 from segmentation.pipeline import RunOptions, run_segmentation
 from segmentation.preview import build_preview
-from segmentation.settings import Settings
 from segmentation.synthetic import make_customers, make_orders
+from service.settings import Settings
 
 OWNER, OTHER = "a" * 32, "b" * 32
 HOSTILE = "<img src=x onerror=alert(1)>"

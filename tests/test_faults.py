@@ -1,6 +1,6 @@
 """Faults lose nothing: killed runners and servers, an unreachable or locked database, many writers.
 
-Real processes throughout: `python -m segmentation worker`, gunicorn with several workers, SQLite
+Real processes throughout: `python -m service worker`, gunicorn with several workers, SQLite
 files and a throwaway PostgreSQL server on loopback.
 """
 from __future__ import annotations
@@ -18,9 +18,9 @@ import pytest
 import requests
 from sqlalchemy import event
 
-from segmentation.jobs import RUNNER_STALE_SECONDS
-from segmentation.store import RunStore
 from segmentation.synthetic import make_customers
+from service.jobs import RUNNER_STALE_SECONDS
+from service.store import RunStore
 from servers import Gunicorn, Worker, upload_sample, wait_run
 
 MESSAGE = "the database is not reachable right now; try again in a moment"

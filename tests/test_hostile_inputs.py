@@ -20,8 +20,9 @@ import pytest
 from openpyxl import Workbook
 
 from segmentation.errors import InputError
-from segmentation.preview import MAX_CELL_CHARS, MAX_COLUMNS, build_preview, parse_limits, safe_preview
-from segmentation.sandbox import LimitError, run_limited
+from segmentation.preview import MAX_CELL_CHARS, MAX_COLUMNS, build_preview
+from service.previews import parse_limits, safe_preview
+from service.sandbox import LimitError, run_limited
 
 MB = 2**20
 SHEET = "xl/worksheets/sheet1.xml"
@@ -225,9 +226,12 @@ def test_unpacked_size_limit_is_read_from_the_environment(tmp_path, monkeypatch)
     path = tmp_path / "noise.xlsx"
     path.write_bytes(workbook_bytes(noise))
     monkeypatch.setenv("CLEARSEG_XLSX_MAX_UNPACKED_MB", "1")
-    with pytest.raises(InputError, match=r"^'noise\.xlsx' was refused: the workbook unpacks to "
-                                         r"\d MB \(at most 1 MB\)"):
-        build_preview(path)
+    preview, message = safe_preview(path)
+    assert preview is None
+    assert re.match(r"^'noise\.xlsx' was refused: the workbook unpacks to \d MB \(at most 1 MB\)",
+                    message), message
+    with pytest.raises(InputError, match=r"\(at most 1 MB\)"):  # the core takes the limit as given
+        build_preview(path, xlsx_max_unpacked_mb=1)
 
 
 # --- what must still work ---------------------------------------------------------------------

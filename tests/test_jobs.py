@@ -9,9 +9,9 @@ import time
 
 import pytest
 
-from segmentation.jobs import Runner
-from segmentation.store import RunStore
 from segmentation.synthetic import make_blobs_table, make_customers
+from service.jobs import Runner
+from service.store import RunStore
 
 
 @pytest.fixture

@@ -27,10 +27,10 @@ from dashboard.app import create_app
 from segmentation.errors import InputError
 from segmentation.outputs import csv_text, rules_sql
 from segmentation.pipeline import RunOptions, run_segmentation
-from segmentation.preview import build_preview, safe_preview
+from segmentation.preview import build_preview
 from segmentation.readers import read_table
 from segmentation.result import Result
-from segmentation.settings import Settings
+from service.settings import Settings
 
 pytestmark = [
     pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning"),

@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from segmentation.errors import InputError
-from segmentation.sandbox import ChildError, LimitError, env_limit, limit_message, run_limited
+from service.sandbox import ChildError, LimitError, env_limit, limit_message, run_limited
 
 MB = 2**20
 LIMITS = {"memory_bytes": 256 * MB, "seconds": 60}  # generous time: the machine may be busy

@@ -30,17 +30,17 @@ from dashboard.components.access import lookup_share, share_view
 from dashboard.pages import share as share_page
 from dashboard.sharing import clear_share_failures, share_blocked, share_result
 from explain.report import report_html
-from segmentation.accounts import Accounts
 from segmentation.errors import InputError
-from segmentation.jobs import execute
 from segmentation.outputs import csv_text, rules_sql
 from segmentation.pipeline import RunOptions, run_segmentation
-from segmentation.preview import safe_preview
 from segmentation.result import Result
-from segmentation.schema import runs
-from segmentation.settings import Settings
-from segmentation.store import RunStore
 from segmentation.synthetic import make_customers, make_orders
+from service.accounts import Accounts
+from service.jobs import execute
+from service.previews import safe_preview
+from service.schema import runs
+from service.settings import Settings
+from service.store import RunStore
 from servers import ROOT, SECRET, Gunicorn
 
 SECRET_FILE = "ana-private-customers-2024.csv"

@@ -102,4 +102,4 @@ def test_exposed_gunicorn_without_an_account_refuses_and_says_how(instance):
                            "--bind", "0.0.0.0:0"], cwd=ROOT, env=env, capture_output=True,
                           text=True, timeout=60)
     assert proc.returncode != 0
-    assert "python -m segmentation users add" in proc.stdout + proc.stderr
+    assert "python -m service users add" in proc.stdout + proc.stderr

@@ -7,8 +7,8 @@ import time
 import pytest
 from sqlalchemy import select
 
-from segmentation.schema import shares
-from segmentation.store import RunStore
+from service.schema import shares
+from service.store import RunStore
 
 
 @pytest.fixture(scope="module")
@@ -112,7 +112,7 @@ def test_recover_marks_runs_of_a_dead_runner_failed(store):
     store.claim("alive")
     store.beat("alive", "host", [fresh])
     with store.engine.begin() as con:
-        from segmentation.schema import runs
+        from service.schema import runs
         from sqlalchemy import update
         con.execute(update(runs).where(runs.c.id == stale).values(heartbeat_at=time.time() - 600))
     assert store.recover(stale_after=30) == [stale]

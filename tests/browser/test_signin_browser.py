@@ -7,9 +7,9 @@ import re
 import pytest
 
 from servers import ROOT, Gunicorn, Worker
-from segmentation.accounts import Accounts
-from segmentation.settings import Settings
-from segmentation.store import RunStore
+from service.accounts import Accounts
+from service.settings import Settings
+from service.store import RunStore
 
 playwright_sync = pytest.importorskip("playwright.sync_api")
 ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",

@@ -20,7 +20,7 @@ import sys
 import tempfile
 import traceback
 
-from .errors import InputError
+from segmentation.errors import InputError
 
 RESULT_MAX_BYTES = 64 * 1024 * 1024  # also the most the child may write to any file
 _BOOT = ("import pickle, sys; boot = pickle.load(sys.stdin.buffer); sys.path[:] = boot['path']; "

@@ -1,6 +1,6 @@
 """Runs as jobs: execute one stored run, and the runner that claims and supervises them.
 
-Each job runs in its own child process (`python -m segmentation job RUN_ID`), so a crash, a memory
+Each job runs in its own child process (`python -m service job RUN_ID`), so a crash, a memory
 blow-up or a cancel never touches the runner or a web worker. The child writes its stage and
 progress to the store; the runner heartbeats (the runners table), enforces cancels and marks dead
 children failed. A runner whose heartbeat is older than RUNNER_STALE_SECONDS is dead: any runner
@@ -19,8 +19,10 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .errors import InputError
-from .loading import load_input
+from segmentation.errors import InputError
+from segmentation.loading import load_input
+
+from .previews import xlsx_limit_mb
 from .store import RunStore, database_unavailable, new_id
 
 HEARTBEAT_SECONDS = 2.0
@@ -39,7 +41,7 @@ class Cancelled(Exception):
 
 def run_options(options: dict):
     """RunOptions from a stored run's settings."""
-    from .pipeline import RunOptions
+    from segmentation.pipeline import RunOptions
 
     return RunOptions(method=options.get("method", "kmeans"), k=options.get("k"),
                       features=tuple(options["features"]) if options.get("features") else None,
@@ -53,7 +55,7 @@ def _progress_writer(store: RunStore, run_id: str):
     """A progress callback that writes at most every PROGRESS_EVERY seconds and honours cancels.
 
     Progress is best effort: while the database is away the job goes on without writing it."""
-    from .pipeline import STAGES
+    from segmentation.pipeline import STAGES
 
     last = [0.0]
 
@@ -147,15 +149,15 @@ def _fail(store: RunStore, run: dict, message: str, *, status: str = "failed") -
 def _execute(store: RunStore, run: dict, *, upload_path: str) -> None:
     from dataclasses import replace
 
-    from .outputs import csv_text, rules_sql
-    from .pipeline import run_segmentation
+    from segmentation.outputs import csv_text, rules_sql
+    from segmentation.pipeline import run_segmentation
     from explain.report import report_html
 
     run_id = run["id"]
     progress = _progress_writer(store, run_id)
     try:
         loaded = load_input(upload_path, orders=run["options"].get("orders") or None,
-                            progress=progress)
+                            progress=progress, xlsx_max_unpacked_mb=xlsx_limit_mb())
         options = run_options(run["options"])
         if loaded.id_column and not options.id_column:
             options = replace(options, id_column=loaded.id_column)
@@ -200,7 +202,7 @@ class Runner:
     database_down: bool = False
 
     def start_child(self, run: dict) -> None:
-        cmd = [sys.executable, "-m", "segmentation", "job", run["id"], "--database", self.store.url]
+        cmd = [sys.executable, "-m", "service", "job", run["id"], "--database", self.store.url]
         root = Path(__file__).resolve().parents[1]
         env = {**os.environ, RUNNER_PID_ENV: str(os.getpid())}
         self.children[run["id"]] = subprocess.Popen(cmd, cwd=root, stdin=subprocess.DEVNULL,

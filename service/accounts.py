@@ -15,7 +15,8 @@ import time
 
 from sqlalchemy import delete, insert, select, update
 
-from .errors import InputError
+from segmentation.errors import InputError
+
 from .schema import signin_failures, users
 from .store import RunStore, new_id, now_iso
 

@@ -5,7 +5,7 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
-from .errors import InputError
+from segmentation.errors import InputError
 
 ROOT = Path(__file__).resolve().parents[1]
 INSTANCE = Path(os.environ.get("CLEARSEG_INSTANCE_DIR", ROOT / "instance"))
