@@ -5,7 +5,8 @@ NULL, and every gap is filled (COALESCE) with the value the rules were fitted wi
 """
 from __future__ import annotations
 
-from .nulls import NULL_MARKERS
+from segmentation.cleaning import NULL_MARKERS
+
 from .rules import Condition
 
 
@@ -25,12 +26,18 @@ def literal(value) -> str:
 
 
 def column_expr(feature) -> str:
-    """The column as the rules see it: tidied and filled."""
+    """The column as the rules see it: tidied and filled, whatever type the engine gave it.
+
+    The marker test reads the cell as text, so a column loaded as text (sqlite3's .import, COPY
+    into text columns) and one loaded typed both work. Numbers are then CAST from the cell itself,
+    never from its text form: SQLite prints a REAL with 15 digits only.
+    """
     col = quote_ident(feature.name)
-    if feature.text:
-        markers = ", ".join(literal(m) for m in NULL_MARKERS)
-        col = f"CASE WHEN LOWER(TRIM({col})) IN ({markers}) THEN NULL ELSE TRIM({col}) END"
-    return f"COALESCE({col}, {literal(feature.fill)})"
+    text = f"TRIM(CAST({col} AS VARCHAR))"
+    markers = ", ".join(literal(m) for m in NULL_MARKERS)
+    value = text if feature.text else f"CAST({col} AS DOUBLE PRECISION)"
+    return (f"COALESCE(CASE WHEN LOWER({text}) IN ({markers}) THEN NULL ELSE {value} END, "
+            f"{literal(feature.fill)})")
 
 
 def condition_sql(cond: Condition, feature) -> str:
@@ -53,13 +60,21 @@ def clauses_sql(clauses: list[list[Condition]], features_by_name: dict) -> str:
     return " OR ".join(parts)
 
 
+def comment(text: str) -> str:
+    """A `--` comment of one line: every line break or control character becomes a space.
+
+    PostgreSQL ends a comment at a carriage return too, so a name holding one could end it early.
+    """
+    return "-- " + "".join(ch if ch.isprintable() else " " for ch in str(text))
+
+
 def rules_select(segments: list[dict], *, id_column: str | None, title: str) -> str:
     """One SELECT returning the id (or row number) and the segment of every row of `customers`."""
     key = quote_ident(id_column) if id_column else 'ROW_NUMBER() OVER () AS "row"'
-    lines = [f"-- {title}", "-- Segment of every row of the table `customers`, by the rules.",
+    lines = [comment(title), "-- Segment of every row of the table `customers`, by the rules.",
              f"SELECT {key},", "  CASE"]
     for seg in segments:
-        lines.append(f"    -- {seg['id']}: {seg['name']}".replace("\n", " "))
+        lines.append("    " + comment(f"{seg['id']}: {seg['name']}"))
         lines.append(f"    WHEN {seg['rule']['sql']} THEN {seg['id']}")
     lines += ["  END AS segment", "FROM customers;", ""]
     return "\n".join(lines)
