@@ -5,8 +5,7 @@ NULL, and every gap is filled (COALESCE) with the value the rules were fitted wi
 """
 from __future__ import annotations
 
-from segmentation.cleaning import NULL_MARKERS
-
+from .nulls import NULL_MARKERS
 from .rules import Condition
 
 
