@@ -119,8 +119,14 @@ def _word_case(word: str, *, shout: bool) -> str:
 
 
 def feature_label(col: str) -> str:
-    """A column name for use inside a sentence: humanised, without parenthesised units ("(k$)")."""
-    words = humanize_name(col)
+    """A column name for use inside a sentence: humanised, without parenthesised units ("(k$)").
+
+    A coded name in capitals ("CUST_BAL_AVG") keeps its own spelling: lower-cased it reads as gibberish.
+    """
+    text = str(col).strip()
+    coded = any(ch.isalpha() for ch in text) and not any(ch.islower() for ch in text) and (
+        "_" in text or len(text) <= 5)
+    words = text if coded else humanize_name(col)
     short = re.sub(r"\s*\([^)]*\)", "", words).strip()
     return short or words
 

@@ -1,105 +1,116 @@
-"""Short segment names from their strongest traits ("High annual income · Low spending score")."""
+"""Short persona-style segment names from the one or two traits that set a segment apart.
+
+Each trait offers word forms (an adjective "Lapsed", a noun "high spenders", a phrase "with high
+balances") from its meaning in the playbook, or neutral ones ("with high x1") where the meaning is
+not confident; two traits combine as "Lapsed high spenders" or "Young students with high balances".
+"""
+
+from __future__ import annotations
 
 import re
 
-from explain.format import capitalize_first, feature_label
+from .format import capitalize_first, feature_label
+from .states import distinct_traits, level_truth, load_playbook, trait_state
 
 UNUSUAL_NAME = "Unusual customers"
 TYPICAL_NAME = "Typical customers"
-SEPARATOR = " · "
-
-_YES = frozenset({"yes", "y", "true", "1"})
-_NO = frozenset({"no", "n", "false", "0"})
+_NOUN = "customers"
 _LEVEL_ALONE = re.compile(r"\b(gender|sex)\b", re.IGNORECASE)
-# Measures whose "low"/"high" read better as words: (name pattern, low, high).
-_MEASURE_WORDS = (
-    (re.compile(r"recency|since last|last (purchase|order|visit)", re.IGNORECASE),
-     "Bought recently", "Lapsing"),
-    (re.compile(r"tenure|customer since|since first", re.IGNORECASE),
-     "New customers", "Long-standing customers"),
-    (re.compile(r"^age\b|\bage$", re.IGNORECASE), "Younger customers", "Older customers"),
-    (re.compile(r"^monetary$", re.IGNORECASE), "Low spend", "High spend"),
-)
-# Spend share of one category (order-log "share_<category>"): "Electronics buyers".
-_SHARE_OF = re.compile(r"^share (?:of )?(?!other$)(.+)$", re.IGNORECASE)
+
+__all__ = ["UNUSUAL_NAME", "TYPICAL_NAME", "level_truth", "name_segments", "trait_forms"]
 
 
-def level_truth(level) -> bool | None:
-    """True/False for a yes/no-like level (1, "Yes", True...), None for any other level; phrases flags."""
-    if isinstance(level, bool):
-        return level
-    if isinstance(level, (int, float)) and level in (0, 1):
-        return bool(level)
-    text = str(level).strip().lower()
-    if text in _YES:
-        return True
-    if text in _NO:
-        return False
-    return None
+def _lower_first(text: str) -> str:
+    """Lower-case the first letter unless it starts an acronym or a coded name ("CUST_BAL")."""
+    if len(text) > 1 and (text[1].isupper() or text[1] == "_"):
+        return text
+    return text[:1].lower() + text[1:]
 
 
-def _flag_label(feature: str, *, positive: bool) -> str:
-    """A yes/no feature as words: "Loyalty member" / "Not loyalty member", "Has app" / "No app"."""
+def _flag_forms(feature: str, *, truth: bool) -> dict:
+    """A yes/no column without a known meaning: "is_student" -> "Student", "card" -> "without card"."""
     words = feature_label(feature)
     lower = words.lower()
     if lower.startswith("is "):
-        words = words[3:]
-        return capitalize_first(words) if positive else f"Not {words}"
+        return {"adj": capitalize_first(words[3:])} if truth else {"with": f"who are not {words[3:]}"}
     if lower.startswith("has "):
-        return capitalize_first(words) if positive else f"No {words[4:]}"
-    return capitalize_first(words) if positive else f"Not {words}"
+        return {"with": f"with {words[4:]}" if truth else f"without {words[4:]}"}
+    return {"with": f"with {words}" if truth else f"without {words}"}
 
 
-def _measure_label(feature: str, *, direction: str) -> str:
-    """A high/low numeric trait as words: "High annual income", "Bought recently" (low recency)."""
-    words = feature_label(feature)
-    category = _SHARE_OF.match(words)
-    if category:
-        topic = category.group(1)
-        return f"{capitalize_first(topic)} buyers" if direction == "high" else f"Low {topic} share"
-    for pattern, low, high in _MEASURE_WORDS:
-        if pattern.search(words):
-            return high if direction == "high" else low
-    return f"{capitalize_first(direction)} {words}"
+def _level_forms(trait: dict, *, playbook: dict) -> dict:
+    """A categorical level: a known group noun ("students"), a place ("in North"), or "with plan Gold"."""
+    level = str(trait["level"]).strip()
+    noun = playbook.get("level_nouns", {}).get(level.lower())
+    if noun:
+        return {"noun": noun, "with": f"who are {noun}"}
+    label = feature_label(trait["feature"])
+    if _LEVEL_ALONE.search(label):
+        return {"with": f"who are {level}"}
+    if re.search(playbook.get("place_pattern", "$^"), label, flags=re.IGNORECASE):
+        return {"with": f"in {level}"}
+    return {"with": f"with {label} {level}"}
 
 
-def level_phrase(feature: str, *, level) -> str:
-    """A level as a lower-case group: "loyalty member", "not loyalty member", "female", "region North"."""
-    if _LEVEL_ALONE.search(str(feature)):
-        return str(level).strip().lower()
-    truth = level_truth(level)
-    if truth is not None:
-        label = _flag_label(feature, positive=truth)
-        return label if len(label) > 1 and label[1].isupper() else label[:1].lower() + label[1:]
-    return f"{feature_label(feature)} {str(level).strip()}"
+def _meaning_spec(playbook: dict, meaning: str | None) -> dict:
+    return next((m for m in playbook["meanings"] if m["meaning"] == meaning), {})
 
 
-def trait_label(trait: dict) -> str:
-    """One distinctive trait as words: "High annual income", "Female", "Loyalty member", "Region: North"."""
-    feature, level = trait["feature"], trait["level"]
-    if trait["direction"] in ("high", "low"):
-        return _measure_label(feature, direction=trait["direction"])
-    if _LEVEL_ALONE.search(str(feature)):
-        return capitalize_first(str(level).strip())
-    if level_truth(level) is not None:
-        return _flag_label(feature, positive=level_truth(level))
-    return f"{capitalize_first(feature_label(feature))}: {str(level).strip()}"
+def _category(feature: str) -> str:
+    """The category of a spend-share column ("share_electronics" -> "electronics")."""
+    return re.sub(r"^share (of )?", "", feature_label(feature), flags=re.IGNORECASE)
 
 
-def _base_name(profile: dict, *, n_traits: int) -> str:
-    """The name from the first n distinctive traits, or "Typical customers" when there are none."""
-    traits = profile.get("distinctive") or []
+def trait_forms(trait: dict, *, profile: dict, meanings: dict[str, str], playbook: dict,
+                typical_gap: float | None = None) -> dict:
+    """The word forms ("adj", "noun", "with") one trait offers; "with" is always there."""
+    meaning = meanings.get(trait["feature"])
+    state = trait_state(trait, meaning=meaning, profile=profile, playbook=playbook,
+                        typical_gap=typical_gap)
+    words = _meaning_spec(playbook, meaning).get("words", {})
+    label = feature_label(trait["feature"])
+    if state is not None and (words.get(state) or words.get(trait["direction"])):
+        chosen = words.get(state) or words[trait["direction"]]
+        fills = {"feature": label, "category": capitalize_first(_category(trait["feature"]))}
+        forms = {key: text.format(**fills) for key, text in chosen.items()}
+    elif trait["direction"] == "level":
+        truth = level_truth(trait["level"])
+        forms = (_flag_forms(trait["feature"], truth=truth) if truth is not None
+                 else _level_forms(trait, playbook=playbook))
+    else:
+        forms = {"with": f"with {'higher' if trait['direction'] == 'high' else 'lower'} {label}"}
+    if "with" not in forms:
+        forms["with"] = f"who are {_lower_first(forms.get('noun') or forms['adj'] + ' ' + _NOUN)}"
+    return forms
+
+
+def compose(forms: list[dict]) -> str:
+    """One name from the traits' forms: adjectives, then one noun (or "customers"), then phrases."""
+    adjectives, noun, phrases = [], None, []
+    for form in forms:
+        if "noun" in form and noun is None:
+            noun = form["noun"]
+        elif "adj" in form:
+            adjectives.append(form["adj"])
+        else:
+            phrases.append(form["with"])
+    words = [*adjectives, noun or _NOUN]
+    text = " ".join([words[0]] + [_lower_first(word) for word in words[1:]])
+    if phrases:
+        later = [p.removeprefix("with ") if phrases[0].startswith("with ") else p for p in phrases[1:]]
+        text += " " + " and ".join([phrases[0], *later])
+    return capitalize_first(text)
+
+
+def _base_name(profile: dict, *, n_traits: int, context: dict) -> str:
+    """The name from the first n distinct traits, or "Typical customers" when there are none."""
+    traits = distinct_traits(profile, meanings=context["meanings"], related=context["related"])
     if not traits:
         return TYPICAL_NAME
-    return SEPARATOR.join(trait_label(trait) for trait in traits[:n_traits])
-
-
-def _clashing(names: dict[int, str]) -> set[int]:
-    """Ids whose name some other segment also has."""
-    seen: dict[str, list[int]] = {}
-    for seg, name in names.items():
-        seen.setdefault(name, []).append(seg)
-    return {seg for ids in seen.values() if len(ids) > 1 for seg in ids}
+    forms = [trait_forms(trait, profile=profile, meanings=context["meanings"],
+                         playbook=context["playbook"], typical_gap=context["typical_gap"])
+             for trait in traits[:n_traits]]
+    return compose(forms)
 
 
 def _number_repeats(names: dict[int, str]) -> dict[int, str]:
@@ -116,15 +127,21 @@ def _number_repeats(names: dict[int, str]) -> dict[int, str]:
     return unique
 
 
-def name_segments(profiles: dict[int, dict], *, unusual_id: int | None = None) -> dict[int, str]:
-    """A short, unique name per segment from its top 1-2 traits (a third trait, then "(2)", if names clash).
-
-    The unusual segment (outliers) is "Unusual customers"; a segment with no trait is "Typical customers".
-    """
-    names = {seg: _base_name(profile, n_traits=2) for seg, profile in profiles.items()}
+def name_segments(profiles: dict[int, dict], *, unusual_id: int | None = None,
+                  meanings: dict[str, str] | None = None, related=frozenset(),
+                  typical_gap: float | None = None, playbook: dict | None = None) -> dict[int, str]:
+    """A short, unique name per segment from its top 1-2 traits (a third trait, then "(2)", if names
+    clash). `meanings` holds the confident meaning of each column; `related` the pairs of columns
+    correlated beyond |r| 0.95. Outliers are "Unusual customers"; no trait: "Typical customers"."""
+    context = {"meanings": dict(meanings or {}), "related": frozenset(related),
+               "typical_gap": typical_gap, "playbook": playbook or load_playbook()}
+    names = {seg: _base_name(profile, n_traits=2, context=context) for seg, profile in profiles.items()}
     if unusual_id in names:
         names[unusual_id] = UNUSUAL_NAME
-    for seg in _clashing(names):
-        if seg != unusual_id:
-            names[seg] = _base_name(profiles[seg], n_traits=3)
+    counts: dict[str, int] = {}
+    for name in names.values():
+        counts[name] = counts.get(name, 0) + 1
+    for seg, name in list(names.items()):
+        if counts[name] > 1 and seg != unusual_id and name != TYPICAL_NAME:
+            names[seg] = _base_name(profiles[seg], n_traits=3, context=context)
     return _number_repeats(names)

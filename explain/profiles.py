@@ -14,11 +14,10 @@ import numpy as np
 import pandas as pd
 
 from .errors import InputError
+from .traits import distinctive
 
 _KINDS = ("numeric", "categorical", "binary")
 _MIN_LEVEL_SHARE = 0.2
-_MIN_DISTINCTIVE = 0.25
-_TOP_DISTINCTIVE = 3
 
 
 def build_profiles(
@@ -27,10 +26,12 @@ def build_profiles(
     features: list[dict],
     labels: np.ndarray,
     segment_ids: list[int],
+    interval=frozenset(),
 ) -> dict[int, dict]:
     """Profile each segment against the whole table: size, numeric contrasts, dominant levels, top traits.
 
     Returns {segment_id: {"size", "share", "numeric", "categorical", "distinctive"}}, JSON-ready.
+    `interval` names features on an interval scale (scores, ratings, age): no ratio is cited for them.
     """
     labels = _check_inputs(table, features=features, labels=labels, segment_ids=segment_ids)
     seg_index = pd.Index(list(segment_ids)).get_indexer(labels)
@@ -50,7 +51,8 @@ def build_profiles(
             "share": float(sizes[pos] / total) if total else 0.0,
             "numeric": seg_numeric,
             "categorical": seg_levels,
-            "distinctive": _distinctive(seg_numeric, levels=seg_levels),
+            "distinctive": distinctive(seg_numeric, levels=seg_levels, size=int(sizes[pos]),
+                                       total=total, interval=frozenset(interval)),
         }
     return profiles
 
@@ -114,16 +116,16 @@ def _numeric_entries(table, *, cols, seg_index, n_segments) -> list[list[dict]]:
 
 
 def _center_spread(values: np.ndarray) -> tuple:
-    """(mean, median, population std) of the finite values, or Nones when there are none."""
+    """(mean, median, population std, min) of the finite values, or Nones when there are none."""
     known = values[np.isfinite(values)]
     if known.size == 0:
-        return None, None, None
-    return float(known.mean()), float(np.median(known)), float(known.std())
+        return None, None, None, None
+    return float(known.mean()), float(np.median(known)), float(known.std()), float(known.min())
 
 
 def _numeric_entry(col: str, *, segment: tuple, base: tuple) -> dict:
     """One numeric profile entry; z is 0 when the base has no spread, ratio None when base mean is 0."""
-    base_mean, base_median, base_std = base
+    base_mean, base_median, base_std, base_min = base
     mean, median = _clean(segment[0]), _clean(segment[1])
     z = ratio = None
     if mean is not None and base_mean is not None:
@@ -131,7 +133,7 @@ def _numeric_entry(col: str, *, segment: tuple, base: tuple) -> dict:
         ratio = mean / base_mean if base_mean != 0 else None
     return {
         "feature": col, "mean": mean, "median": median,
-        "base_mean": base_mean, "base_median": base_median, "base_std": base_std,
+        "base_mean": base_mean, "base_median": base_median, "base_std": base_std, "base_min": base_min,
         "z": _clean(z), "ratio": _clean(ratio),
     }
 
@@ -184,20 +186,3 @@ def _plain_level(value):
         return int(value)
     return value
 
-
-def _distinctive(numeric: list[dict], *, levels: list[dict]) -> list[dict]:
-    """The segment's strongest traits: top 3 by |z| (numeric) or level score, each at least 0.25."""
-    candidates = []
-    for entry in numeric:
-        z = entry["z"]
-        if z is not None and abs(z) >= _MIN_DISTINCTIVE:
-            direction = "high" if z > 0 else "low"
-            candidates.append({"feature": entry["feature"], "direction": direction, "level": None,
-                               "score": z})
-    for entry in levels:
-        score = entry["score"]
-        if score is not None and score >= _MIN_DISTINCTIVE:
-            candidates.append({"feature": entry["feature"], "direction": "level",
-                               "level": entry["level"], "score": score})
-    candidates.sort(key=lambda trait: -abs(trait["score"]))
-    return candidates[:_TOP_DISTINCTIVE]

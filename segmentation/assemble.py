@@ -5,11 +5,9 @@ import numpy as np
 import pandas as pd
 from sklearn.metrics import calinski_harabasz_score, davies_bouldin_score, silhouette_score
 
-from explain.names import name_segments
-from explain.profiles import build_profiles
+from explain.describe import describe_segments
 from explain.rules import clauses_text
 from explain.sql import clauses_sql
-from explain.strategy import infer_feature_roles, strategy_cards
 from explain.surrogate import ROUNDING_TOLERANCE
 
 from . import plotdata
@@ -64,15 +62,16 @@ def _sse(X: np.ndarray, labels: np.ndarray) -> float:
     return total
 
 
-def _segments(table, prepared, y, explained):
-    """Segment records with rule, figures, profile, name and strategy card."""
+def _segments(table, prepared, y, explained, meanings=None):
+    """Segment records with rule, figures, profile, name and strategy card.
+
+    `meanings` holds the user's column -> meaning overrides (the run options' `meanings`).
+    """
     ids = _segment_ids(explained.segment)
     specs = [{"name": f.name, "kind": f.kind} for f in prepared.features]
-    profiles = build_profiles(table, features=specs, labels=explained.segment, segment_ids=ids)
-    unusual = UNUSUAL if UNUSUAL in ids else None
-    names = name_segments(profiles, unusual_id=unusual)
-    roles = infer_feature_roles([f.name for f in prepared.features])
-    cards = strategy_cards(profiles, names=names, roles=roles, unusual_id=unusual)
+    described = describe_segments(table, features=specs, labels=explained.segment, segment_ids=ids,
+                                  unusual_id=UNUSUAL if UNUSUAL in ids else None, overrides=meanings)
+    profiles, names, cards = described["profiles"], described["names"], described["cards"]
     by_name = {f.name: f for f in prepared.features}
     segments = []
     for seg_id in ids:
@@ -125,7 +124,7 @@ def build_result(*, raw, table, roles, prepared, summary, tree, y, explained, k_
                  id_column, options, notes, created_at) -> tuple[Result, pd.DataFrame]:
     """The Result of a run and its assignments table."""
     X = prepared.matrix
-    segments = _segments(table, prepared, y, explained)
+    segments = _segments(table, prepared, y, explained, getattr(options, "meanings", None))
     if options.method == "density":
         k_selection = _density_by_rule(k_selection, explained.segment)
     names = {s["id"]: s["name"] for s in segments}

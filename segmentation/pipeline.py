@@ -41,6 +41,7 @@ class RunOptions:
     max_depth: int = 3
     seed: int = 0
     roles: tuple[tuple[str, str], ...] = ()  # (column, role) overrides
+    meanings: tuple[tuple[str, str], ...] = ()  # (column, meaning) overrides: explain/playbook.json
     source: str = ""
 
     def check(self) -> None:

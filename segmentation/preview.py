@@ -9,6 +9,9 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+from explain.meaning import infer_meanings
+from explain.states import load_playbook
+
 from .cleaning import clean_table
 from .errors import InputError
 from .orders import detect_order_columns
@@ -76,6 +79,12 @@ def _hidden_columns(total: int) -> list[str]:
             "the roles and notes speak of those: upload fewer columns to choose among all of them"]
 
 
+def _meanings(table, roles) -> dict[str, dict]:
+    """What each feature column measures (monetary, recency, credit rating ...) and how sure that is."""
+    features = [name for name, role in roles.items() if role.role in FEATURE_ROLES]
+    return infer_meanings(table, columns=features, playbook=load_playbook())
+
+
 def build_preview(path: str | Path, *, xlsx_max_unpacked_mb: float = XLSX_MAX_UNPACKED_MB) -> dict:
     """JSON-ready preview of the first PREVIEW_ROWS rows and MAX_COLUMNS columns.
 
@@ -99,6 +108,7 @@ def build_preview(path: str | Path, *, xlsx_max_unpacked_mb: float = XLSX_MAX_UN
                  "rows": [[_cell(v) for v in row] for row in head.values.tolist()]},
         "problems": _hidden_columns(raw.shape[1]) + _problems(table, roles),
         "left_out": _left_out(roles),
+        "meanings": _meanings(table, roles),
         "notes": _capped(notes, limit=MAX_NOTES),
         "order_columns": detected,
         "looks_like_orders": looks_like_orders,

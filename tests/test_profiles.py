@@ -6,7 +6,6 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from explain.names import name_segments, trait_label
 from explain.profiles import build_profiles
 from segmentation.errors import InputError
 
@@ -102,23 +101,49 @@ def test_level_pick_falls_back_to_most_frequent_when_no_level_reaches_20_percent
     assert entry["share"] == pytest.approx(2 / 12)
 
 
-def test_distinctive_top_three_in_order_of_strength():
-    profile = tiny_profiles()[1]
-    # score z = 25 / 19.1 = 1.31, gender F and member 1 score 1.0 each; income z = -0.94 is fourth
-    assert profile["distinctive"] == [
-        {"feature": "score", "direction": "high", "level": None,
-         "score": pytest.approx(25 / SCORE_STD)},
-        {"feature": "gender", "direction": "level", "level": "F", "score": pytest.approx(1.0)},
-        {"feature": "member", "direction": "level", "level": 1, "score": pytest.approx(1.0)},
-    ]
+def test_tiny_segments_have_no_trait_their_size_cannot_show():
+    # two or three customers: no difference is clear against the standard error of so few
+    assert all(profile["distinctive"] == [] for profile in tiny_profiles().values())
 
 
-def test_distinctive_drops_weak_traits():
-    profile = tiny_profiles()[2]
-    # income z = 6 / 30.7 = 0.2 is under 0.25
-    assert [(t["feature"], t["direction"]) for t in profile["distinctive"]] == [
-        ("gender", "level"), ("score", "low"), ("member", "level"),
-    ]
+def traits_table(seed: int = 5, n: int = 4000) -> tuple[pd.DataFrame, np.ndarray]:
+    """Segment 1 (a quarter) spends 1.6x the rest with an SMD near 0.3, is 0.8 SD older, and is
+    70% members vs 40%; segment 2 differs from the base by 3% in tenure on a narrow base."""
+    rng = np.random.default_rng(seed)
+    labels = np.where(np.arange(n) < n // 4, 1, 2)
+    first = labels == 1
+    table = pd.DataFrame({
+        "spend": rng.lognormal(4.0, 1.2, n) * np.where(first, 1.6, 1.0),
+        "age": rng.normal(40, 10, n) + np.where(first, 9.0, 0.0),
+        "member": np.where(rng.random(n) < np.where(first, 0.7, 0.4), "Yes", "No"),
+        "tenure": rng.normal(400, 5, n) * np.where(first, 0.97, 1.0),
+    })
+    return table, labels
+
+
+TRAIT_FEATURES = [{"name": "spend", "kind": "numeric"}, {"name": "age", "kind": "numeric"},
+                  {"name": "member", "kind": "binary"}, {"name": "tenure", "kind": "numeric"}]
+
+
+def test_traits_are_large_by_smd_or_ratio_and_say_which():
+    table, labels = traits_table()
+    profiles = build_profiles(table, features=TRAIT_FEATURES, labels=labels, segment_ids=[1, 2],
+                              interval=frozenset({"age"}))
+    traits = {t["feature"]: t for t in profiles[1]["distinctive"]}
+    assert traits["spend"]["basis"] == "ratio" and traits["spend"]["ratio"] >= 1.25
+    assert abs(traits["spend"]["smd"]) < 0.5
+    assert traits["age"]["basis"] == "smd" and traits["age"]["ratio"] is None
+    assert traits["member"]["level"] == "Yes"
+    # tenure: 3% lower, though many standard deviations on this narrow base, is no trait
+    assert "tenure" not in traits
+
+
+def test_a_small_difference_on_a_non_negative_measure_is_never_a_trait():
+    table, labels = traits_table()
+    profiles = build_profiles(table, features=TRAIT_FEATURES[3:], labels=labels, segment_ids=[1, 2])
+    tenure = numeric(profiles[1], "tenure")
+    assert abs(tenure["z"]) > 0.5 and tenure["ratio"] == pytest.approx(0.97, abs=0.01)
+    assert profiles[1]["distinctive"] == [] and profiles[2]["distinctive"] == []
 
 
 def test_constant_feature_has_zero_z_and_zero_mean_has_no_ratio():
@@ -182,99 +207,3 @@ def test_half_a_million_rows_profile_quickly():
     profiles = build_profiles(table, features=features, labels=labels, segment_ids=list(range(10)))
     assert time.perf_counter() - start < 2.0
     assert sum(profile["size"] for profile in profiles.values()) == n
-
-
-# ---- names -------------------------------------------------------------------------------
-
-def mall_table(seed: int = 7) -> tuple[pd.DataFrame, np.ndarray]:
-    """Four planted groups by income and spending score, the fourth at the overall centre; age and
-    gender carry no signal."""
-    rng = np.random.default_rng(seed)
-    centres = {1: (85, 20), 2: (85, 80), 3: (30, 80), 4: (200 / 3, 60)}
-    parts = []
-    for seg, (income, spend) in centres.items():
-        parts.append(pd.DataFrame({
-            "Annual Income (k$)": rng.normal(income, 5, 80),
-            "Spending Score (1-100)": rng.normal(spend, 5, 80),
-            "Age": rng.normal(40, 10, 80),
-            "Gender": rng.choice(["Female", "Male"], 80),
-            "segment": seg,
-        }))
-    table = pd.concat(parts, ignore_index=True)
-    return table, table.pop("segment").to_numpy()
-
-
-MALL_FEATURES = [
-    {"name": "Annual Income (k$)", "kind": "numeric"},
-    {"name": "Spending Score (1-100)", "kind": "numeric"},
-    {"name": "Age", "kind": "numeric"},
-    {"name": "Gender", "kind": "binary"},
-]
-
-
-def test_planted_groups_are_named_by_their_traits():
-    table, labels = mall_table()
-    profiles = build_profiles(table, features=MALL_FEATURES, labels=labels, segment_ids=[1, 2, 3, 4])
-    names = name_segments(profiles)
-    assert names == {
-        1: "Low spending score · High annual income",
-        2: "High annual income · High spending score",
-        3: "Low annual income · High spending score",
-        4: "Typical customers",
-    }
-
-
-def test_unusual_segment_is_named_so():
-    names = name_segments(tiny_profiles(), unusual_id=0)
-    assert names[0] == "Unusual customers"
-    assert names[1] == "High score · F"
-
-
-def profile_with(*traits):
-    return {"distinctive": [
-        {"feature": feature, "direction": direction, "level": lvl, "score": score}
-        for feature, direction, lvl, score in traits
-    ]}
-
-
-def test_clashing_names_take_a_third_trait_then_a_number():
-    profiles = {
-        1: profile_with(("income", "high", None, 2.0), ("age", "low", None, -1.0),
-                        ("region", "level", "North", 0.5)),
-        2: profile_with(("income", "high", None, 1.8), ("age", "low", None, -0.9),
-                        ("region", "level", "South", 0.4)),
-        3: profile_with(("income", "high", None, 1.5), ("age", "low", None, -0.8)),
-        4: profile_with(),
-        5: profile_with(),
-    }
-    assert name_segments(profiles) == {
-        1: "High income · Younger customers · Region: North",
-        2: "High income · Younger customers · Region: South",
-        3: "High income · Younger customers",
-        4: "Typical customers",
-        5: "Typical customers (2)",
-    }
-
-
-@pytest.mark.parametrize(
-    ("feature", "direction", "lvl", "expected"),
-    [
-        ("annual_income", "high", None, "High annual income"),
-        ("spendingScore", "low", None, "Low spending score"),
-        ("recency_days", "low", None, "Bought recently"),
-        ("recency_days", "high", None, "Lapsing"),
-        ("tenure_days", "low", None, "New customers"),
-        ("Age", "high", None, "Older customers"),
-        ("monetary", "low", None, "Low spend"),
-        ("share_electronics", "high", None, "Electronics buyers"),
-        ("share_home_garden", "low", None, "Low home garden share"),
-        ("loyalty_member", "level", 1, "Loyalty member"),
-        ("loyalty_member", "level", "No", "Not loyalty member"),
-        ("is_active", "level", True, "Active"),
-        ("has_app", "level", "no", "No app"),
-        ("Gender", "level", "female", "Female"),
-        ("region", "level", "North", "Region: North"),
-    ],
-)
-def test_trait_labels(feature, direction, lvl, expected):
-    assert trait_label({"feature": feature, "direction": direction, "level": lvl, "score": 1.0}) == expected

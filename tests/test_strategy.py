@@ -1,296 +1,150 @@
+"""Strategy cards from hand-built profiles: which play, which words, which numbers."""
+
 import json
 
-import numpy as np
-import pandas as pd
 import pytest
 
-from explain.format import human_number, human_ratio
+from explain.errors import InputError
 from explain.names import name_segments
-from explain.profiles import build_profiles
-from explain.strategy import PLAYBOOK_PATH, infer_feature_roles, load_playbook, strategy_cards
-from segmentation.errors import InputError
+from explain.states import PLAYBOOK_PATH, load_playbook
+from explain.strategy import strategy_cards
 
-ORDER_LOG_COLUMNS = [
-    "recency_days", "frequency", "monetary", "avg_order_value", "tenure_days",
-    "total_quantity", "return_rate", "share_electronics",
-]
+PLAYBOOK = load_playbook()
 
 
-def test_order_log_columns_get_their_roles():
-    assert infer_feature_roles(ORDER_LOG_COLUMNS) == {
-        "recency_days": "recency",
-        "frequency": "frequency",
-        "monetary": "monetary",
-        "avg_order_value": "order_value",
-        "tenure_days": "tenure",
-        "total_quantity": "quantity",
-        "return_rate": "returns",
-        "share_electronics": "category_share",
-    }
-
-
-def test_customer_table_columns_get_their_roles():
-    names = ["Annual Income (k$)", "Spending Score (1-100)", "Age", "Gender", "days_since_last_order",
-             "discountUsage", "num_orders", "average", "customer_id"]
-    assert infer_feature_roles(names) == {
-        "Annual Income (k$)": "income",
-        "Spending Score (1-100)": "monetary",
-        "Age": "age",
-        "days_since_last_order": "recency",
-        "discountUsage": "discount",
-        "num_orders": "frequency",
-    }
-
-
-def test_bundled_playbook_has_the_core_patterns():
-    ids = [pattern["id"] for pattern in load_playbook()["patterns"]]
-    for expected in ("reward_and_retain", "win_back", "upsell", "onboard", "reactivate",
-                     "grow_frequency", "protect_margin"):
-        assert expected in ids
-
-
-# ---- hand-built profiles: exact text -------------------------------------------------------
-
-def entry(feature, mean, base, z):
-    return {"feature": feature, "mean": mean, "median": mean, "base_mean": base, "base_median": base,
-            "base_std": abs(mean - base) / abs(z) if z else 1.0, "z": z,
+def entry(feature, mean, base, z, *, median=None, base_median=None):
+    return {"feature": feature, "mean": mean, "median": mean if median is None else median,
+            "base_mean": base, "base_median": base if base_median is None else base_median,
+            "base_std": abs(mean - base) / abs(z) if z else 1.0, "base_min": 0.0, "z": z,
             "ratio": mean / base if base else None}
 
 
-def profile(*numeric, size=1200, share=0.12, levels=()):
-    traits = [{"feature": e["feature"], "direction": "high" if e["z"] > 0 else "low", "level": None,
-               "score": e["z"]} for e in numeric if abs(e["z"]) >= 0.25]
-    traits += [{"feature": lv["feature"], "direction": "level", "level": lv["level"],
-                "score": lv["score"]} for lv in levels]
-    traits.sort(key=lambda trait: -abs(trait["score"]))
+def as_trait(e):
+    ratio = e["ratio"]
+    by_ratio = ratio is not None and (ratio >= 1.25 or ratio <= 0.8)
+    return {"feature": e["feature"], "direction": "high" if e["z"] > 0 else "low", "level": None,
+            "score": e["z"], "basis": "ratio" if by_ratio else "smd", "smd": e["z"], "ratio": ratio}
+
+
+def profile(*numeric, size=1200, share=0.12, levels=(), traits=None):
+    chosen = [as_trait(e) for e in numeric] if traits is None else traits
     return {"size": size, "share": share, "numeric": list(numeric), "categorical": list(levels),
-            "distinctive": traits[:3]}
+            "distinctive": chosen}
 
 
-ROLES = {
-    "monetary": "monetary", "recency_days": "recency", "annual_income": "income",
-    "tenure_days": "tenure", "avg_order_value": "order_value", "frequency": "frequency",
-    "return_rate": "returns", "age": "age", "share_electronics": "category_share",
-}
+MEANINGS = {"monetary": "monetary", "recency_days": "recency", "frequency": "frequency",
+            "tenure_days": "tenure", "annual_income": "income", "complaints": "complaints",
+            "n_derog": "derogatory", "avg_order_value": "order_value"}
 
 
-def cards_for(profiles, *, unusual_id=None):
-    names = name_segments(profiles, unusual_id=unusual_id)
-    return strategy_cards(profiles, names=names, roles=ROLES, unusual_id=unusual_id)
+def cards_for(profiles, *, unusual_id=None, meanings=MEANINGS, **kwargs):
+    names = name_segments(profiles, unusual_id=unusual_id, meanings=meanings, playbook=PLAYBOOK)
+    return strategy_cards(profiles, names=names, unusual_id=unusual_id, meanings=meanings,
+                          playbook=PLAYBOOK, **kwargs)
 
 
-def test_reward_and_retain_card_quotes_its_numbers():
-    best = profile(entry("monetary", 1240, 540, 1.2), entry("recency_days", 12, 45, -0.8))
-    card = cards_for({1: best})[1]
-    assert card == {
-        "headline": "Reward and retain your best customers",
-        "actions": [
-            "Invite them to a loyalty tier with early access and service perks rather than discounts",
-            "Send a personal thank-you and a referral offer after their next purchase",
-            "Watch for a lengthening gap between orders and trigger a check-in when it appears",
-        ],
-        "rationale": "These 1.2k customers (12% of the base) spend 2.3x the average ($1.2k vs $540) "
-                     "and last purchased 12 days ago vs 45 on average: your most valuable active "
-                     "customers. Keep them close with recognition, not margin.",
-        "kpi": "Retention rate and repeat purchases over the next 90 days",
-        "pattern": "reward_and_retain",
-    }
+BEST = profile(entry("monetary", 1500.0, 600.0, 1.8), entry("frequency", 16.0, 8.0, 1.5),
+               entry("recency_days", 20.0, 140.0, -1.2, base_median=60.0))
+
+
+def test_best_customers_card_quotes_their_numbers():
+    card = cards_for({1: BEST})[1]
+    assert card["pattern"] == "reward_best"
+    assert card["headline"] == "Reward and retain your best customers"
+    assert card["actions"][0] == ("Invite these 1.2k customers to a loyalty tier with early access: "
+                                  "they spend $1.5k each (vs $600) over 16 orders")
+    assert card["rationale"].startswith(
+        "These 1.2k customers (12% of the base) spend $1.5k vs $600 on average (2.5x the base "
+        "average) and order 16 times vs 8 on average (2x the base average)")
+    assert card["kpi"] == "Retention of the 1.2k and their orders over the next 90 days (today 16 orders each)"
+
+
+def test_high_spend_without_high_frequency_is_not_best():
+    card = cards_for({1: profile(entry("monetary", 1500.0, 600.0, 1.8))})[1]
+    assert card["pattern"] == "keep_top_spenders"
 
 
 @pytest.mark.parametrize(
-    ("numeric", "pattern", "quoted"),
+    ("numeric", "pattern"),
     [
-        ([entry("monetary", 1500, 540, 1.0), entry("recency_days", 210, 45, 1.5)], "win_back",
-         "last purchased 210 days ago vs 45 on average"),
-        ([entry("annual_income", 120_000, 60_000, 1.4), entry("monetary", 200, 540, -0.7)], "upsell",
-         "have 2x the average annual income ($120k vs $60k) and spend 0.37x the average ($200 vs $540)"),
-        ([entry("monetary", 90, 540, -0.9), entry("tenure_days", 20, 400, -1.5)], "onboard",
-         "have been customers for 20 days vs 400 on average"),
-        ([entry("monetary", 90, 540, -0.9), entry("recency_days", 300, 45, 2.0)], "reactivate",
-         "spend 0.17x the average ($90 vs $540)"),
-        ([entry("avg_order_value", 180, 60, 1.8), entry("frequency", 1.5, 6, -0.9)], "grow_frequency",
-         "spend 3x the average per order ($180 vs $60) and have 0.25x the average frequency (1.5 vs 6)"),
-        ([entry("return_rate", 0.4, 0.1, 2.5)], "protect_margin",
-         "have 4x the average return rate (40% vs 10%)"),
+        ((entry("recency_days", 400.0, 140.0, 2.0, base_median=60.0), entry("monetary", 1500.0, 600.0, 1.2)),
+         "win_back_valuable"),
+        ((entry("recency_days", 400.0, 140.0, 2.0, base_median=60.0),), "win_back"),
+        ((entry("recency_days", 100.0, 70.0, 0.9, base_median=60.0), entry("monetary", 1500.0, 600.0, 1.2)),
+         "retain_before_lapse"),
+        ((entry("tenure_days", 40.0, 400.0, -1.5),), "onboard"),
+        ((entry("annual_income", 120.0, 60.0, 1.5), entry("monetary", 200.0, 600.0, -1.0)), "upsell"),
+        ((entry("complaints", 4.0, 1.0, 2.0), entry("monetary", 1500.0, 600.0, 1.2)), "care_complaints"),
+        ((entry("n_derog", 2.0, 0.4, 2.0),), "manage_credit_risk"),
     ],
 )
-def test_patterns_match_their_traits(numeric, pattern, quoted):
-    card = cards_for({1: profile(*numeric)})[1]
-    assert card["pattern"] == pattern
-    assert quoted in card["rationale"]
+def test_plays_match_their_traits(numeric, pattern):
+    assert cards_for({1: profile(*numeric)})[1]["pattern"] == pattern
 
 
-def test_segment_no_pattern_fits_gets_a_card_from_its_strongest_traits():
-    older = profile(entry("age", 58, 40, 1.3), entry("tenure_days", 700, 400, 0.4))
-    card = cards_for({1: older})[1]
-    assert card["pattern"] == "tailored"
-    assert card["headline"] == "Build the offer around older customers and long-standing customers"
-    assert card["rationale"] == (
-        "These 1.2k customers (12% of the base) are 58 years old on average vs 40 overall and have "
-        "been customers for 700 days vs 400 on average. No standard play fits, so build the message "
-        "on these differences."
-    )
-    assert card["actions"][0] == (
-        "Use channels and creative that suit an older audience (average age 58 vs 40)"
-    )
-    assert len(card["actions"]) == 3
+def test_a_recency_within_the_usual_gap_is_not_a_win_back():
+    recent_gap = entry("recency_days", 100.0, 70.0, 0.9, base_median=60.0)
+    card = cards_for({1: profile(recent_gap)}, typical_gap=80.0)[1]
+    assert card["pattern"] not in ("win_back", "win_back_valuable")
+    assert "Send a reminder before the gap grows: they last bought 100 days ago (vs 70 on average)" \
+        in card["actions"]
 
 
-def test_category_specialists_are_told_in_shares_of_spend():
-    card = cards_for({1: profile(entry("share_electronics", 0.79, 0.34, 1.5))})[1]
-    assert card["headline"] == "Build the offer around electronics buyers"
-    assert "put 79% of their spend into electronics vs 34% on average" in card["rationale"]
-    assert card["actions"] == [
-        "Lead with new arrivals in electronics: it takes 79% of their spend vs 34% on average",
-        "Test the message on a sample against a control group before rolling it out",
-    ]
+def test_a_tenure_only_slightly_below_the_base_is_not_new():
+    card = cards_for({1: profile(entry("tenure_days", 330.0, 400.0, -0.9))})[1]
+    assert card["pattern"] != "onboard"
 
 
-def test_typical_and_unusual_segments():
-    typical = profile(entry("monetary", 560, 540, 0.05))
-    outliers = profile(entry("monetary", 25_000, 540, 6.0), size=14, share=0.0012)
-    cards = cards_for({1: typical, 0: outliers}, unusual_id=0)
+def test_risk_columns_get_care_not_lean_on_even_without_a_known_meaning():
+    risky = profile(entry("complaints", 4.0, 1.0, 2.0))
+    for meanings in (MEANINGS, {}):
+        card = cards_for({1: risky}, meanings=meanings)[1]
+        text = " ".join(card["actions"])
+        assert "Lean on" not in text and "lean on" not in text
+    neutral = cards_for({1: risky}, meanings={})[1]
+    assert neutral["pattern"] == "tailored"
+    assert neutral["actions"][0].startswith("Find out what drives their higher complaints (4 vs 1")
+
+
+def test_typical_and_unusual_cards():
+    cards = cards_for({1: profile(traits=[]), 0: profile(entry("monetary", 9000.0, 600.0, 5.0))},
+                      unusual_id=0)
     assert cards[1]["pattern"] == "mainstream"
-    assert cards[1]["rationale"] == (
-        "These 1.2k customers (12% of the base) sit close to the average on every feature."
-    )
+    assert "typical customers" in cards[1]["rationale"]
     assert cards[0]["pattern"] == "review_individually"
-    assert cards[0]["headline"] == "Review individually"
-    assert cards[0]["rationale"].startswith(
-        "These 14 customers (0.1% of the base) fit no segment well; most notably they spend 46x "
-        "the average ($25k vs $540)."
-    )
+    assert "most notably they spend $9k vs $600 on average" in cards[0]["rationale"]
 
 
-def test_same_pattern_twice_gives_distinct_cards_with_an_own_action():
-    first = profile(entry("monetary", 1240, 540, 1.2), entry("recency_days", 12, 45, -0.8))
-    second = profile(entry("monetary", 900, 540, 0.7), entry("recency_days", 20, 45, -0.6),
-                     entry("age", 29, 40, -0.9), size=800, share=0.08)
-    cards = cards_for({1: first, 2: second})
-    assert cards[1]["pattern"] == cards[2]["pattern"] == "reward_and_retain"
-    assert cards[2]["headline"] == (
-        "Reward and retain your best customers (Younger customers · High spend)"
-    )
-    assert cards[2]["actions"][-1] == (
-        "Use mobile and social channels and creative for a younger audience (average age 29 vs 40)"
-    )
-    assert len(cards[2]["actions"]) == 4
-    assert "spend 1.7x the average ($900 vs $540)" in cards[2]["rationale"]
+def test_the_same_play_twice_gives_distinct_cards():
+    other = profile(entry("monetary", 1400.0, 600.0, 1.6), entry("frequency", 14.0, 8.0, 1.2),
+                    entry("tenure_days", 900.0, 400.0, 1.1), size=800, share=0.08)
+    cards = cards_for({1: BEST, 2: other})
+    assert cards[1]["pattern"] == cards[2]["pattern"] == "reward_best"
+    assert cards[1]["headline"] != cards[2]["headline"]
+    assert cards[1]["kpi"] != cards[2]["kpi"]
+    assert not set(cards[1]["actions"]) & set(cards[2]["actions"])
+    assert any("800" in action for action in cards[2]["actions"])
 
 
-def test_yes_no_feature_can_carry_a_role():
-    heavy = profile(levels=[{"feature": "used_coupon", "level": "Yes", "share": 0.9, "base_share": 0.3,
-                             "lift": 3.0, "score": 1.3}])
-    card = strategy_cards({1: heavy}, names={1: "Used coupon"}, roles={"used_coupon": "discount"})[1]
-    assert card["pattern"] == "protect_margin"
-    assert "are 90% used coupon vs 30% overall" in card["rationale"]
+def test_cards_are_json_ready():
+    cards = cards_for({1: BEST, 2: profile(traits=[])})
+    assert json.loads(json.dumps(cards)) == {str(seg): card for seg, card in cards.items()}
+    assert all(set(card) == {"headline", "actions", "rationale", "kpi", "pattern"}
+               for card in cards.values())
 
 
-# ---- generated data, end to end ------------------------------------------------------------
-
-def planted_table(seed: int = 11) -> tuple[pd.DataFrame, np.ndarray]:
-    """Customers in planted segments: 1 and 4 high-value recent, 2 high-value lapsing, 3 well-off
-    low spenders, 5 low-income low spenders, 0 a handful of extreme accounts."""
-    rng = np.random.default_rng(seed)
-    # segment: (recency_days, monetary, annual_income, loyalty share, age, rows)
-    plan = {1: (10, 3000, 60_000, 0.5, 40, 200), 2: (300, 2800, 60_000, 0.5, 40, 200),
-            3: (60, 300, 150_000, 0.5, 40, 200), 4: (15, 2600, 60_000, 0.9, 28, 200),
-            5: (60, 200, 40_000, 0.5, 40, 200), 0: (90, 6000, 90_000, 0.5, 40, 10)}
-    parts = []
-    for seg, (recency, spend, income, loyal, age, rows) in plan.items():
-        parts.append(pd.DataFrame({
-            "recency_days": rng.normal(recency, 5, rows).clip(0),
-            "monetary": rng.normal(spend, spend * 0.1, rows),
-            "annual_income": rng.normal(income, 5000, rows),
-            "age": rng.normal(age, 3, rows),
-            "loyalty_member": rng.choice(["Yes", "No"], rows, p=[loyal, 1 - loyal]),
-            "segment": seg,
-        }))
-    table = pd.concat(parts, ignore_index=True)
-    return table, table.pop("segment").to_numpy()
-
-
-PLANTED_FEATURES = [
-    {"name": "recency_days", "kind": "numeric"}, {"name": "monetary", "kind": "numeric"},
-    {"name": "annual_income", "kind": "numeric"}, {"name": "age", "kind": "numeric"},
-    {"name": "loyalty_member", "kind": "binary"},
-]
-
-
-@pytest.fixture(scope="module")
-def planted():
-    table, labels = planted_table()
-    profiles = build_profiles(table, features=PLANTED_FEATURES, labels=labels,
-                              segment_ids=[1, 2, 3, 4, 5, 0])
-    names = name_segments(profiles, unusual_id=0)
-    roles = infer_feature_roles([feature["name"] for feature in PLANTED_FEATURES])
-    cards = strategy_cards(profiles, names=names, roles=roles, unusual_id=0)
-    return profiles, names, cards
-
-
-def test_planted_segments_get_their_plays(planted):
-    _, names, cards = planted
-    assert {seg: card["pattern"] for seg, card in cards.items()} == {
-        1: "reward_and_retain", 2: "win_back", 3: "upsell", 4: "reward_and_retain",
-        5: "value_offers", 0: "review_individually",
-    }
-    assert names[3] == "High annual income · Low spend"
-    assert names[0] == "Unusual customers"
-
-
-def test_rationales_quote_each_segments_own_ratio(planted):
-    profiles, _, cards = planted
-    for seg in (1, 2, 4):
-        monetary = next(e for e in profiles[seg]["numeric"] if e["feature"] == "monetary")
-        mean = human_number(monetary["mean"], unit="$")
-        base = human_number(monetary["base_mean"], unit="$")
-        own = f"spend {human_ratio(monetary['ratio'])} the average ({mean} vs {base})"
-        assert own in cards[seg]["rationale"]
-
-
-def test_every_card_is_distinct_complete_and_json_ready(planted):
-    _, _, cards = planted
-    texts = [json.dumps(card, sort_keys=True) for card in cards.values()]
-    assert len(set(texts)) == len(texts)
-    assert len({card["headline"] for card in cards.values()}) == len(cards)
-    for card in cards.values():
-        assert 2 <= len(card["actions"]) <= 4
-        assert card["kpi"].strip()
-        assert card["rationale"].strip()
-        assert "{" not in card["rationale"] + card["headline"] + "".join(card["actions"])
-
-
-def test_repeated_play_adds_the_segments_next_trait(planted):
-    _, names, cards = planted
-    assert cards[4]["headline"] == f"Reward and retain your best customers ({names[4]})"
-    assert len(cards[4]["actions"]) == 4
-    # the card rests on monetary and recency; age (28 vs 38) is segment 4's next-strongest trait
-    assert cards[4]["actions"][-1].startswith(
-        "Use mobile and social channels and creative for a younger audience (average age 28"
-    )
-    assert cards[4]["actions"][:3] == cards[1]["actions"]
-
-
-# ---- errors ------------------------------------------------------------------------------
-
-def test_missing_name_and_unknown_role_raise():
-    best = {1: profile(entry("monetary", 1240, 540, 1.2))}
-    with pytest.raises(InputError, match=r"no name for segments \[1\]"):
-        strategy_cards(best, names={}, roles=ROLES)
-    with pytest.raises(InputError, match=r"unknown roles \['loyalty'\]"):
-        strategy_cards(best, names={1: "High spend"}, roles={"monetary": "loyalty"})
+def test_missing_name_raises():
+    with pytest.raises(InputError, match="no name for segments"):
+        strategy_cards({1: BEST}, names={})
 
 
 def test_broken_playbook_is_rejected(tmp_path):
-    playbook = json.loads(PLAYBOOK_PATH.read_text(encoding="utf-8"))
-    playbook["patterns"][0]["actions"] = ["Only one action"]
+    broken = json.loads(PLAYBOOK_PATH.read_text())
+    del broken["plays"]
     path = tmp_path / "playbook.json"
-    path.write_text(json.dumps(playbook), encoding="utf-8")
-    with pytest.raises(InputError, match="pattern 'reward_and_retain' needs 2-3 actions"):
+    path.write_text(json.dumps(broken))
+    with pytest.raises(InputError, match="lacks plays"):
         load_playbook(path)
-    playbook["patterns"][0]["when"] = {"all": {"recency": "ancient"}}
-    with pytest.raises(InputError, match="asks 'recency' to be 'ancient'"):
-        strategy_cards({}, names={}, roles={}, playbook=playbook)
-    path.write_text("{not json", encoding="utf-8")
+    path.write_text("{not json")
     with pytest.raises(InputError, match="cannot read playbook"):
         load_playbook(path)

@@ -5,6 +5,8 @@ import dash_bootstrap_components as dbc
 from dash import html
 
 from explain.format import human_number
+from explain.meaning import UNKNOWN, meaning_choices
+from explain.states import load_playbook
 
 from . import page_ids
 from .common import bullet_list, section, table
@@ -17,6 +19,10 @@ ROLE_CHOICES = (
     ("text", "Leave out (text)"),
     ("date", "Leave out (date)"),
 )
+MEANING_SELECT = "meaning-select"
+_PLAYBOOK = load_playbook()
+MEANING_CHOICES = tuple(meaning_choices(_PLAYBOOK))
+CONFIDENT = float(_PLAYBOOK["thresholds"]["confident"])
 ROLE_COLOURS = {"numeric": "primary", "categorical": "info", "binary": "info", "id": "dark",
                 "sensitive": "warning"}
 LEFT_OUT_LABELS = {"sensitive": "Leave out (special category)",
@@ -53,17 +59,51 @@ def _role_cell(column: dict) -> html.Div:
     ])
 
 
+def meaning_select(index: int) -> dict:
+    """The picker of one column's meaning (what it measures), by its position in the preview."""
+    return {"type": MEANING_SELECT, "index": int(index)}
+
+
+def _meaning_cell(index: int, meaning: dict | None) -> html.Div | str:
+    """What the column seems to measure, how sure that is, and a picker to change it."""
+    if not meaning:
+        return ""
+    sure = meaning.get("confidence", 0) >= CONFIDENT
+    badge = dbc.Badge(f"{meaning.get('label', '')} · {meaning.get('confidence', 0):.0%}",
+                      color="success" if sure else "light", text_color=None if sure else "dark",
+                      class_name="me-1", title=meaning.get("why") or "")
+    picker = dbc.Select(id=meaning_select(index), value=meaning.get("meaning", UNKNOWN), size="sm",
+                        options=[{"label": label, "value": value} for value, label in MEANING_CHOICES],
+                        class_name="meaning-select mt-1")
+    return html.Div([badge, html.Span(meaning.get("why") or "", className="small text-muted"), picker])
+
+
+def changed_meanings(preview: dict, *, meaning_values) -> dict[str, str]:
+    """{column: meaning} for the columns whose meaning the user changed (the run option `meanings`)."""
+    known = dict(MEANING_CHOICES)
+    inferred = preview.get("meanings") or {}
+    changed = {}
+    for column, value in zip(preview.get("columns") or [], meaning_values or []):
+        name = column["name"]
+        if name in inferred and value in known and value != inferred[name].get("meaning"):
+            changed[name] = value
+    return changed
+
+
 def columns_table(preview: dict) -> html.Div:
-    """One row per column: name, inferred role and why, missing, distinct values, a role picker."""
+    """One row per column: name, inferred role and why, what it measures (changeable), missing,
+    distinct values, a role picker."""
     rows = []
+    meanings = preview.get("meanings") or {}
     for index, column in enumerate(preview.get("columns") or []):
         picker = dbc.Select(id=page_ids.role_select(index), options=role_options(column["role"]),
                             value=column["role"], size="sm", class_name="role-select")
         rows.append([html.Code(column["name"]), _role_cell(column),
+                     _meaning_cell(index, meanings.get(column["name"])),
                      human_number(column.get("missing", 0)), human_number(column.get("unique", 0)),
                      picker])
-    return table(["Column", "Inferred role", "Missing", "Distinct", "Use as"], rows=rows,
-                 numeric=(2, 3), class_name="columns-table")
+    return table(["Column", "Inferred role", "Measures", "Missing", "Distinct", "Use as"], rows=rows,
+                 numeric=(3, 4), class_name="columns-table")
 
 
 def head_table(preview: dict) -> html.Div:
@@ -79,8 +119,8 @@ def _summary(preview: dict) -> html.P:
     rows = preview.get("rows_previewed", 0)
     extent = f"The first {rows:,} rows" if preview.get("truncated") else f"{rows:,} rows"
     columns = len(preview.get("columns") or [])
-    return html.P(f"{extent} previewed, {columns:,} columns. Check the role of each column; "
-                  "change it where the guess is wrong.", className="mb-2")
+    return html.P(f"{extent} previewed, {columns:,} columns. Check the role of each column and what it "
+                  "measures; change them where the guess is wrong.", className="mb-2")
 
 
 def preview_section(preview: dict) -> html.Div:
