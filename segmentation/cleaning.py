@@ -11,6 +11,7 @@ import pandas as pd
 from explain.nulls import NULL_MARKERS
 
 from .errors import InputError
+from .numbers import choose_decimal, decimal_evidence, parse_column, to_numbers
 
 
 def is_text(series: pd.Series) -> bool:
@@ -27,14 +28,13 @@ def clean_labels(series: pd.Series) -> pd.Series:
 
 
 def _numeric_if_all_parse(series: pd.Series) -> pd.Series | None:
-    """The column as numbers when every present value is a number, else None."""
-    present = series.dropna()
-    if present.empty:
+    """The column as numbers when every present value is a number ("1.234,56" and "1,234.56"
+    included), else None. Codes with leading zeros ("00017") are ids, never numbers."""
+    if series.dropna().empty:
         return None
-    numbers = pd.to_numeric(present, errors="coerce")
-    if numbers.isna().any():
-        return None
-    return pd.to_numeric(series, errors="coerce").astype("float64")
+    decimal = choose_decimal(decimal_evidence(series))
+    numbers = parse_column(series, decimal=decimal)
+    return None if numbers is None else numbers.astype("float64")
 
 
 LARGEST = 3.0e38   # beyond this, values do not survive the rule tree's single precision
@@ -78,3 +78,26 @@ def clean_table(raw: pd.DataFrame) -> tuple[pd.DataFrame, list[str]]:
         notes.append(f"dropped {int(duplicated.sum())} exact duplicate row(s)")
         table = table.loc[~duplicated]
     return table, notes  # the index keeps each row's position in the upload
+
+
+def require_numbers(table: pd.DataFrame, roles: dict) -> pd.DataFrame:
+    """The table with every column given the numeric role read as numbers ("12,5" included).
+
+    A column holding values that are no numbers is refused, naming the column and such a value.
+    """
+    out = table.copy()
+    for name, role in roles.items():
+        series = table[name]
+        if role.role != "numeric" or not is_text(series):
+            continue
+        decimal = choose_decimal(decimal_evidence(series))
+        numbers = to_numbers(series, decimal=decimal)
+        bad = series.notna().to_numpy() & np.isnan(numbers)
+        if bad.any():
+            example = str(series[bad].iloc[0])[:40]
+            raise InputError(
+                f"column '{name}' is set as numeric but holds values that are no numbers, such as "
+                f"'{example}' ({int(bad.sum()):,} of {int(series.notna().sum()):,}): give it "
+                "another role, or correct those values and upload the file again")
+        out[name] = numbers
+    return out

@@ -25,12 +25,18 @@ class Loaded:
 
 
 def load_input(path, *, orders: dict | None, progress,
-               xlsx_max_unpacked_mb: float = XLSX_MAX_UNPACKED_MB) -> Loaded:
-    """Read `path`; with `orders` (column names, any may be None) aggregate it per customer."""
+               xlsx_max_unpacked_mb: float = XLSX_MAX_UNPACKED_MB,
+               name: str | None = None) -> Loaded:
+    """Read `path`; with `orders` (column names, any may be None) aggregate it per customer.
+
+    `name` is the file's name as the user knows it (an upload's original name) for the messages.
+    """
     progress("reading", 0.0, "reading the upload")
-    raw = read_table(path, xlsx_max_unpacked_mb=xlsx_max_unpacked_mb)
+    raw = read_table(path, xlsx_max_unpacked_mb=xlsx_max_unpacked_mb, name=name)
+    reading = list(raw.attrs.get("notes", []))
     if orders is None:
-        return Loaded(raw)
+        return Loaded(raw, notes=reading)
     progress("reading", 0.5, "aggregating the order log per customer")
-    agg = aggregate_orders(raw, **{k: orders.get(k) or None for k in ORDER_KEYS})
-    return Loaded(agg.customers, agg.customers, agg.columns["customer"], agg.notes)
+    keys = {k: orders.get(k) or None for k in ORDER_KEYS + ("status",)}
+    agg = aggregate_orders(raw, **keys)
+    return Loaded(agg.customers, agg.customers, agg.columns["customer"], reading + agg.notes)

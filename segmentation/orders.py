@@ -11,14 +11,16 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 import pandas as pd
 
 from segmentation.errors import InputError
+from segmentation.numbers import choose_decimal, decimal_evidence, to_numbers
+from segmentation.order_status import classify, find_status_column
 
-ROLES = ("customer", "date", "amount", "quantity", "category", "order")
+ROLES = ("customer", "date", "amount", "quantity", "category", "order", "status")
 MAX_CATEGORY_LEVELS = 12
 NEAR_CONSTANT = 0.9
 CONTENT_SHARE = 0.9  # share of readable values that lets content alone decide a role
@@ -32,6 +34,7 @@ _ROLE_LABELS = {
     "quantity": "quantity",
     "category": "category",
     "order": "order id",
+    "status": "order status",
 }
 _ROLE_FLAGS = {"customer": "--customer", "date": "--date", "amount": "--amount"}
 # Roles are matched by name in this order: "order_date" is a date, "total_quantity" a quantity.
@@ -47,7 +50,8 @@ _EXACT_NAMES = {
              "order_datetime", "order_timestamp", "timestamp", "datetime", "order_time",
              "purchase_time", "invoice_time", "created_at", "ordered_at", "purchased_at", "time"),
     "quantity": ("quantity", "qty", "units", "quantity_ordered", "item_count", "num_items",
-                 "n_items", "items"),
+                 "n_items", "items", "cds", "count", "pieces", "pcs", "units_sold", "unit_count",
+                 "quantity_sold", "qty_ordered", "number_of_items", "num_units", "n_units"),
     "category": ("category", "product_category", "category_name", "product_type", "department",
                  "categories", "product_group", "product_line"),
     "amount": ("amount", "total", "total_amount", "order_total", "revenue", "sales", "sale_amount",
@@ -61,7 +65,7 @@ _NAME_TOKENS = {
     "customer": (frozenset({"customer", "cust", "client", "user", "member", "buyer", "shopper",
                             "account", "consumer"}), _ID_TOKENS),
     "date": (frozenset({"date", "datetime", "timestamp"}), None),
-    "quantity": (frozenset({"quantity", "qty"}), None),
+    "quantity": (frozenset({"quantity", "qty", "units", "items", "pieces", "pcs"}), None),
     "category": (frozenset({"category", "categories", "department"}), None),
     "amount": (frozenset({"amount", "revenue", "sales", "total", "spend", "payment"}), None),
 }
@@ -70,7 +74,7 @@ _NOT_ORDER_DATE = frozenset({"birth", "dob", "signup", "registration", "register
 _NOT_MONEY = frozenset({"age", "year", "month", "day", "days", "zip", "postcode", "phone", "score",
                         "rating", "lat", "lon", "latitude", "longitude", "pct", "percent", "rate"})
 _PER_UNIT = frozenset({"price", "unit", "cost"})
-_CURRENCY_CHARS = r"[\s,$€£¥₹₩₽¢]"
+_CURRENCY_CHARS = r"[$€£¥₹₩₽¢]"
 
 
 @dataclass(frozen=True, eq=False)
@@ -85,7 +89,11 @@ class OrderAggregation:
 
 @dataclass(frozen=True, eq=False)
 class _Log:
-    """The usable order rows as arrays: customer codes, day numbers, amounts and row positions."""
+    """The usable order rows as arrays: customer codes, day numbers, amounts and row positions.
+
+    `amount` is what a row adds to monetary (0 for a cancelled or returned order); `purchase` marks
+    the rows that are orders; `returned` and `gross` are the money returned and bought per row.
+    """
 
     cust: np.ndarray
     ids: pd.Index
@@ -93,6 +101,10 @@ class _Log:
     amount: np.ndarray
     rows: np.ndarray
     as_of_day: int
+    purchase: np.ndarray
+    cancelled: np.ndarray
+    returned: np.ndarray
+    gross: np.ndarray
 
 
 # ----------------------------------------------------------------------------------- detection
@@ -101,7 +113,8 @@ class _Log:
 def detect_order_columns(df: pd.DataFrame) -> dict:
     """Guess which columns of an order log hold each role, by name first and content second.
 
-    Returns {"customer", "date", "amount", "quantity", "category", "order"} -> column name or None.
+    Returns {"customer", "date", "amount", "quantity", "category", "order", "status"} -> column name
+    or None.
     """
     return _detect(df, {})
 
@@ -119,6 +132,9 @@ def _detect(df: pd.DataFrame, fixed: dict) -> dict:
         used.add(found["date"])
     if found["amount"] is None:
         found["amount"] = _first_amount_column(sample, used, per_unit=found["quantity"] is not None)
+        used.add(found["amount"])
+    if "status" not in found:
+        found["status"] = find_status_column(sample, used)
     return {role: found[role] for role in ROLES}
 
 
@@ -157,10 +173,24 @@ def _content_fits(values: pd.Series, role: str, share: float) -> bool:
     """Whether at least `share` of the non-missing values read as the role needs."""
     if role == "date":
         return _looks_like_dates(values, share)
-    if role in ("amount", "quantity"):
+    if role == "quantity":
+        return _small_whole_numbers(values, share)
+    if role == "amount":
         present = values.dropna()
         return len(present) > 0 and np.isfinite(_to_numbers(present)).mean() >= share
     return True
+
+
+def _small_whole_numbers(values: pd.Series, share: float) -> bool:
+    """Counts of units: mostly whole numbers, mostly positive, typically below a thousand."""
+    if pd.api.types.is_bool_dtype(values.dtype):
+        return False
+    numbers = _to_numbers(values.dropna())
+    numbers = numbers[np.isfinite(numbers)]
+    if len(numbers) == 0 or len(numbers) < share * len(values.dropna()):
+        return False
+    whole = np.mean(numbers == np.round(numbers)) >= CONTENT_SHARE
+    return bool(whole and np.mean(numbers > 0) >= 0.5 and np.median(np.abs(numbers)) <= 1000)
 
 
 def _looks_like_dates(values: pd.Series, share: float = CONTENT_SHARE) -> bool:
@@ -214,7 +244,10 @@ def _is_numeric_like(values: pd.Series) -> bool:
 
 
 def _to_numbers(values: pd.Series) -> np.ndarray:
-    """Numbers as float64; text such as "1,234.50", "$12.00", "12 EUR" or "(5.00)" is read too."""
+    """Numbers as float64; text such as "1,234.50", "1.234,50", "$12.00", "12 EUR" or "(5.00)" too.
+
+    The decimal mark is judged on the column's own values (a point when nothing tells).
+    """
     if pd.api.types.is_bool_dtype(values.dtype):
         return np.full(len(values), np.nan)
     if pd.api.types.is_numeric_dtype(values.dtype):
@@ -223,8 +256,8 @@ def _to_numbers(values: pd.Series) -> np.ndarray:
     text = _as_text(pd.Series(uniques))
     negative = text.str.match(r"^\(.*\)$").to_numpy(dtype=bool, na_value=False)
     cleaned = text.str.replace(r"[()]", "", regex=True).str.replace(_CURRENCY_CHARS, "", regex=True)
-    cleaned = cleaned.str.replace(r"^[A-Za-z]+|[A-Za-z]+$", "", regex=True)
-    numbers = pd.to_numeric(cleaned, errors="coerce").to_numpy(dtype=np.float64, na_value=np.nan)
+    cleaned = cleaned.str.replace(r"^[A-Za-z]+\.?|[A-Za-z]+$", "", regex=True).str.strip()
+    numbers = to_numbers(cleaned, decimal=choose_decimal(decimal_evidence(cleaned)))
     numbers = np.where(negative, -numbers, numbers)
     return _take(numbers, codes, np.nan)
 
@@ -301,15 +334,38 @@ def _resolve_columns(df: pd.DataFrame, given: dict) -> tuple[dict, list[str]]:
             )
     _check_distinct(fixed)
     columns = _detect(df, fixed)
+    if columns["amount"] is None and columns["quantity"] is not None:
+        columns["price"] = _price_column(_sample_rows(df), set(columns.values()))
     for role in ("customer", "date", "amount"):
-        if columns[role] is None:
+        if columns[role] is None and not (role == "amount" and columns.get("price")):
             raise InputError(
                 f"no {_ROLE_LABELS[role]} column found: name it with {_ROLE_FLAGS[role]} COL "
                 f"(available columns: {_column_list(df)})"
             )
     detected = [f"{_ROLE_LABELS[r]} {columns[r]!r}" for r in ROLES if r not in fixed and columns[r]]
     notes = [f"Detected columns: {', '.join(detected)}."] if detected else []
+    if columns.get("price"):
+        notes.append(f"Computed each row's amount as {columns['quantity']!r} × "
+                     f"{columns['price']!r}: the log has a unit price and no amount column.")
     return columns, notes
+
+
+def _price_column(sample: pd.DataFrame, used: set):
+    """A numeric column named as a unit price (UnitPrice, price, price_each ...), else None."""
+    for col in sample.columns:
+        tokens = set(_normalise(col).split("_"))
+        if col not in used and "price" in tokens and _is_numeric_like(sample[col]):
+            return col
+    return None
+
+
+def _amounts(df: pd.DataFrame, columns: dict) -> tuple[pd.Series, np.ndarray]:
+    """The amount column (or the unit price) and each row's amount as a number."""
+    if columns["amount"] is not None:
+        values = df[columns["amount"]]
+        return values, _to_numbers(values)
+    values = df[columns["price"]]
+    return values, _to_numbers(values) * _to_numbers(df[columns["quantity"]])
 
 
 def _check_distinct(fixed: dict) -> None:
@@ -340,9 +396,10 @@ def _clean_log(df: pd.DataFrame, columns: dict, as_of) -> tuple[_Log, list[str]]
     bad = keep & np.isnat(day)
     _note_dropped(notes, bad, "a missing or unreadable order date", df[columns["date"]])
     keep &= ~bad
-    amount = _to_numbers(df[columns["amount"]])
+    values, amount = _amounts(df, columns)
+    _check_some_numbers(values, amount)
     bad = keep & ~np.isfinite(amount)
-    _note_dropped(notes, bad, "a missing or non-numeric amount", df[columns["amount"]])
+    _note_dropped(notes, bad, "a missing or non-numeric amount", values)
     keep &= ~bad
     if not keep.any():
         raise InputError("no usable order rows: every row lacks a customer id, a readable date "
@@ -357,7 +414,46 @@ def _clean_log(df: pd.DataFrame, columns: dict, as_of) -> tuple[_Log, list[str]]
                          "give a later as-of date")
     rows = np.flatnonzero(keep)
     cust, ids = _compact(codes[rows], ids)
-    return _Log(cust, ids, day[rows], amount[rows], rows, as_of_day), notes
+    amount = amount[rows]
+    sign_only = np.zeros(len(rows), dtype=bool)
+    log = _Log(cust, ids, day[rows], amount, rows, as_of_day, purchase=amount >= 0,
+               cancelled=sign_only, returned=np.where(amount < 0, -amount, 0.0),
+               gross=np.where(amount >= 0, amount, 0.0))
+    return log, notes
+
+
+def _classify(orders: pd.DataFrame, columns: dict, log: _Log) -> tuple[_Log, list[str]]:
+    """Mark cancelled, returned and return rows (segmentation.order_status) on the usable rows."""
+    quantity = _kept(orders, columns["quantity"], log)
+    arrays, notes = classify(log.amount, status=_kept(orders, columns["status"], log),
+                             status_column=columns["status"],
+                             order_ids=_kept(orders, columns["order"], log),
+                             quantity=None if quantity is None else _to_numbers(quantity))
+    return replace(log, **arrays), notes
+
+
+def _cancel_rate(log: _Log, order_ids: pd.Series | None) -> tuple[dict, list[str]]:
+    """Share of each customer's orders that were cancelled (0..1); only when some were."""
+    if not log.cancelled.any():
+        return {}, []
+    n = len(log.ids)
+    key = _order_keys(log, order_ids)
+    placed = log.purchase | log.cancelled | (log.returned > 0) & (log.gross > 0)
+    orders = _distinct_per_customer(log.cust[placed], key[placed], n)
+    cancelled = _distinct_per_customer(log.cust[log.cancelled], key[log.cancelled], n)
+    rate = np.divide(cancelled, orders, out=np.zeros(n), where=orders > 0)
+    return {"cancel_rate": np.clip(rate, 0.0, 1.0)}, [
+        "cancel_rate: the share of each customer's orders that were cancelled."]
+
+
+def _check_some_numbers(values: pd.Series, numbers: np.ndarray) -> None:
+    """Refuse an amount column without a single number, naming it and one of its values."""
+    if np.isfinite(numbers).any():
+        return
+    shown = values.dropna()
+    example = f" (for example {str(shown.iloc[0])[:40]!r})" if len(shown) else " (it is empty)"
+    raise InputError(f"the amount column {values.name!r} holds no numbers{example}: choose the "
+                     "column with each order's amount (--amount COL)")
 
 
 def _note_dropped(notes: list[str], mask: np.ndarray, reason: str, values=None) -> None:
@@ -413,6 +509,7 @@ def aggregate_orders(
     category: str | None = None,
     order: str | None = None,
     as_of: str | pd.Timestamp | None = None,
+    status: str | None = None,
 ) -> OrderAggregation:
     """Turn an order log into one row per customer: recency, frequency, monetary value and more.
 
@@ -421,15 +518,17 @@ def aggregate_orders(
     if len(orders) == 0:
         raise InputError("the order log has no rows: upload a log with one row per order")
     given = {"customer": customer, "date": date, "amount": amount, "quantity": quantity,
-             "category": category, "order": order}
+             "category": category, "order": order, "status": status}
     columns, notes = _resolve_columns(orders, given)
     log, row_notes = _clean_log(orders, columns, as_of)
-    notes += row_notes
+    log, kind_notes = _classify(orders, columns, log)
+    notes += row_notes + kind_notes
     features = {columns["customer"]: log.ids}
     quantity_col, category_col = columns["quantity"], columns["category"]
     for part in (_core_features(log, _kept(orders, columns["order"], log)),
                  _quantity_total(log, _kept(orders, quantity_col, log), quantity_col),
                  _return_rate(log),
+                 _cancel_rate(log, _kept(orders, columns["order"], log)),
                  _category_shares(log, _kept(orders, category_col, log), category_col)):
         features.update(part[0])
         notes += part[1]
@@ -450,7 +549,7 @@ def _kept(orders: pd.DataFrame, column, log: _Log) -> pd.Series | None:
 def _core_features(log: _Log, order_ids: pd.Series | None) -> tuple[dict, list[str]]:
     """Recency, frequency (orders, returns left out), net monetary value, average order, tenure."""
     n = len(log.ids)
-    purchase = log.amount >= 0
+    purchase = log.purchase
     first, last = _first_last(log, purchase)
     frequency = _frequency(log, purchase, order_ids)
     monetary = np.bincount(log.cust, weights=log.amount, minlength=n)
@@ -466,7 +565,7 @@ def _core_features(log: _Log, order_ids: pd.Series | None) -> tuple[dict, list[s
 
 
 def _first_last(log: _Log, purchase: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """First and last purchase day per customer; customers with only returns use their returns."""
+    """First and last purchase day per customer; customers without one use their other rows."""
     n = len(log.ids)
     never, ever = np.iinfo(np.int64).max, np.iinfo(np.int64).min
     first, last = np.full(n, never), np.full(n, ever)
@@ -482,13 +581,17 @@ def _first_last(log: _Log, purchase: np.ndarray) -> tuple[np.ndarray, np.ndarray
 
 def _frequency(log: _Log, purchase: np.ndarray, order_ids: pd.Series | None) -> np.ndarray:
     """Distinct orders per customer: order ids when known (a row without one: its day), or days."""
+    key = _order_keys(log, order_ids)
+    return _distinct_per_customer(log.cust[purchase], key[purchase], len(log.ids))
+
+
+def _order_keys(log: _Log, order_ids: pd.Series | None) -> np.ndarray:
+    """A whole-number key per row naming its order: the order id, or the day without one."""
     day = log.day - log.day.min()
     if order_ids is None:
-        key = day
-    else:
-        codes, uniques = pd.factorize(order_ids)
-        key = np.where(codes >= 0, codes, len(uniques) + day)
-    return _distinct_per_customer(log.cust[purchase], key[purchase], len(log.ids))
+        return day
+    codes, uniques = pd.factorize(order_ids)
+    return np.where(codes >= 0, codes, len(uniques) + day)
 
 
 def _distinct_per_customer(cust: np.ndarray, key: np.ndarray, n: int) -> np.ndarray:
@@ -507,15 +610,16 @@ def _distinct_per_customer(cust: np.ndarray, key: np.ndarray, n: int) -> np.ndar
 
 
 def _return_notes(log: _Log, frequency: np.ndarray, monetary: np.ndarray) -> list[str]:
-    returns = int((log.amount < 0).sum())
+    returns = int(((log.amount < 0) & ~log.cancelled).sum())
     if returns == 0:
         return []
     notes = [f"Counted {_plural(returns, 'row')} with a negative amount as returns: they reduce "
-             "monetary but do not count as orders."]
+             "monetary but do not count as orders."] if returns else []
     only = int((frequency == 0).sum())
     if only:
-        notes.append(f"Kept {_plural(only, 'customer')} with only returns, with frequency 0 and "
-                     "avg_order_value 0; their recency and tenure count from the returns.")
+        notes.append(f"Kept {_plural(only, 'customer')} with only returns or cancellations, with "
+                     "frequency 0 and avg_order_value 0; their recency and tenure count from "
+                     "those rows.")
     negative = int((monetary < 0).sum())
     if negative:
         notes.append(f"{_plural(negative, 'customer')} returned more than they bought within the "
@@ -525,19 +629,18 @@ def _return_notes(log: _Log, frequency: np.ndarray, monetary: np.ndarray) -> lis
 
 def _return_rate(log: _Log) -> tuple[dict, list[str]]:
     """Share of each customer's gross spend that came back (0..1); only when the log has returns."""
-    negative = log.amount < 0
-    if not negative.any():
+    if not (log.returned > 0).any():
         return {}, []
     n = len(log.ids)
-    gross = np.bincount(log.cust[~negative], weights=log.amount[~negative], minlength=n)
-    returned = 0.0 - np.bincount(log.cust[negative], weights=log.amount[negative], minlength=n)
+    gross = np.bincount(log.cust, weights=log.gross, minlength=n)
+    returned = np.bincount(log.cust, weights=log.returned, minlength=n)
     rate = np.where(returned > 0, 1.0, 0.0)
     np.divide(returned, gross, out=rate, where=gross > 0)
     return {"return_rate": np.clip(rate, 0.0, 1.0)}, []
 
 
 def _quantity_total(log: _Log, values: pd.Series | None, column) -> tuple[dict, list[str]]:
-    """Net units bought per customer; unreadable quantities count as 0, with a note."""
+    """Net units bought per customer (returns taken off); unreadable quantities count as 0."""
     if values is None:
         return {}, []
     quantity = _to_numbers(values)
@@ -547,6 +650,8 @@ def _quantity_total(log: _Log, values: pd.Series | None, column) -> tuple[dict, 
         notes.append(f"Counted {_plural(int((~readable).sum()), 'row')} with a missing or "
                      f"non-numeric quantity in {column!r} as 0 units.")
     quantity = np.where(readable, quantity, 0.0)
+    # units of orders count, units of returns are taken off; cancelled or returned orders add none
+    quantity = np.where(log.amount < 0, -np.abs(quantity), np.where(log.purchase, quantity, 0.0))
     total = np.bincount(log.cust, weights=quantity, minlength=len(log.ids))
     if np.all(quantity == np.round(quantity)):
         total = np.round(total).astype(np.int64)

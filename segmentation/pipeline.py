@@ -15,7 +15,7 @@ import pandas as pd
 from explain.surrogate import explain_segments
 
 from .assemble import UNUSUAL, build_result
-from .cleaning import clean_table
+from .cleaning import clean_table, require_numbers
 from .clustering import density_labels, density_record, order_by_size, refine_kmeans, ward_tree
 from .errors import InputError
 from .kselect import K_RANGE, choose_k, kmeans_candidates, ward_candidates
@@ -154,6 +154,7 @@ def run_segmentation(raw: pd.DataFrame, *, options: RunOptions = RunOptions(),
         raise InputError(f"unknown id column '{options.id_column}'; columns are: "
                          + ", ".join(map(str, table.columns)))
     roles = _apply_role_overrides(infer_roles(table, id_column=options.id_column), options.roles)
+    table = require_numbers(table, roles)
     features = select_features(roles, requested=list(options.features or ()))
     ks = _candidate_ks(len(table), options.k)
     prepared = prepare(table, features=features, roles=roles)

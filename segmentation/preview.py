@@ -85,16 +85,20 @@ def _meanings(table, roles) -> dict[str, dict]:
     return infer_meanings(table, columns=features, playbook=load_playbook())
 
 
-def build_preview(path: str | Path, *, xlsx_max_unpacked_mb: float = XLSX_MAX_UNPACKED_MB) -> dict:
+def build_preview(path: str | Path, *, xlsx_max_unpacked_mb: float = XLSX_MAX_UNPACKED_MB,
+                  name: str | None = None) -> dict:
     """JSON-ready preview of the first PREVIEW_ROWS rows and MAX_COLUMNS columns.
 
     Raises InputError for unusable files. Runs in the caller's process: the service runs it in a
     limited child for uploads (service.previews.safe_preview).
     """
-    raw = read_table(path, max_rows=PREVIEW_ROWS, xlsx_max_unpacked_mb=xlsx_max_unpacked_mb)
+    name = name or Path(path).name
+    raw = read_table(path, max_rows=PREVIEW_ROWS, xlsx_max_unpacked_mb=xlsx_max_unpacked_mb,
+                     name=name)
     shown = raw.iloc[:, :MAX_COLUMNS]
-    _check_names(list(shown.columns), name=Path(path).name)
+    _check_names(list(shown.columns), name=name)
     table, notes = clean_table(shown)
+    notes = list(raw.attrs.get("notes", [])) + notes
     roles = infer_roles(table)
     detected = detect_order_columns(shown)
     looks_like_orders = bool(detected.get("date") and detected.get("customer") and detected.get("amount"))

@@ -1,10 +1,12 @@
 """Read an uploaded table (CSV/TSV/TXT, XLSX or Parquet) into a DataFrame, refusing what cannot be used.
 
 The format is decided by the file's content first and its extension second; delimited text has its
-encoding and delimiter sniffed from the first 64 KB. Cell values are left as read (cleaning.py tidies
-them); only column names are stripped, checked for duplicates and filled in where empty. A workbook
-is checked as an archive before openpyxl opens it: unpacked size, compression ratio, number of parts,
-and no document type declaration (entities) in its XML.
+encoding, delimiter and decimal mark sniffed from the first 64 KB. Numbers written as text in either
+locale ("1.234,56", "1,234.56") are read as numbers, while codes with leading zeros ("00017") stay
+text; other cells are left as read (cleaning.py tidies them). Column names are stripped, checked for
+duplicates and filled in where empty; what reading changed is listed in `frame.attrs["notes"]`.
+A workbook is checked as an archive before openpyxl opens it: unpacked size, compression ratio,
+number of parts, and no document type declaration (entities) in its XML.
 """
 from __future__ import annotations
 
@@ -24,6 +26,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from .errors import InputError
+from .numbers import code_columns, table_decimal, type_numbers
 
 SAMPLE_BYTES = 64 * 1024
 SEPARATORS = (",", ";", "\t", "|")
@@ -52,26 +55,32 @@ _XML_CHUNK = 64 * 1024
 
 
 def read_table(path: str | os.PathLike, *, max_rows: int | None = None,
-               xlsx_max_unpacked_mb: float = XLSX_MAX_UNPACKED_MB) -> pd.DataFrame:
+               xlsx_max_unpacked_mb: float = XLSX_MAX_UNPACKED_MB,
+               name: str | None = None) -> pd.DataFrame:
     """Read a CSV/TSV/TXT, XLSX or Parquet file into a DataFrame with a default RangeIndex.
 
     `max_rows` limits the data rows read (for previews); `xlsx_max_unpacked_mb` bounds what a
-    workbook may unpack to. Raises InputError for what a user must fix.
+    workbook may unpack to; `name` is the file's name as the user knows it (an upload's original
+    name), used in every message. Raises InputError for what a user must fix.
     """
     if max_rows is not None and (not isinstance(max_rows, int) or max_rows < 1):
         raise ValueError(f"max_rows must be a positive integer or None, got {max_rows!r}")
     path = Path(path)
-    name = path.name
+    name = name or path.name
     head = _read_head(path, name)
     kind = _detect_format(path, head, name)
     if kind == "xlsx":
         frame = _read_xlsx(path, name, max_rows, limit_mb=xlsx_max_unpacked_mb)
+        frame = _typed(frame, decimal=None, codes=None)
     elif kind == "parquet":
         frame = _read_parquet(path, name, max_rows)
     else:
         frame = _read_delimited(path, head, name, max_rows)
     _check_rows(frame, name, max_rows)
-    return frame.reset_index(drop=True)
+    notes = frame.attrs.get("notes", [])
+    frame = frame.reset_index(drop=True)
+    frame.attrs["notes"] = list(notes)
+    return frame
 
 
 def sniff_csv_options(sample: bytes) -> dict:
@@ -105,7 +114,7 @@ def _detect_format(path: Path, head: bytes, name: str) -> str:
     if head.startswith(_PARQUET_MAGIC):
         return "parquet"
     if head.startswith(_ZIP_MAGIC):
-        if _zip_is_workbook(path, head, suffix):
+        if _zip_is_workbook(path, head, suffix, name=name):
             return "xlsx"
         raise InputError(f"'{name}' {NOT_A_TABLE} (it is a zip archive but not an Excel workbook)")
     for magic, hint in _KNOWN_BINARY:
@@ -118,7 +127,7 @@ def _detect_format(path: Path, head: bytes, name: str) -> str:
     return "text"
 
 
-def _zip_is_workbook(path: Path, head: bytes, suffix: str) -> bool:
+def _zip_is_workbook(path: Path, head: bytes, suffix: str, *, name: str) -> bool:
     """True when the zip holds an `xl/` entry; a broken zip that claims to be a workbook is an error."""
     try:
         with zipfile.ZipFile(path) as archive:
@@ -126,7 +135,7 @@ def _zip_is_workbook(path: Path, head: bytes, suffix: str) -> bool:
     except (zipfile.BadZipFile, OSError, ValueError):
         if suffix in _XLSX_SUFFIXES or b"xl/" in head:
             raise InputError(
-                f"'{path.name}' could not be read as XLSX: the file is damaged or incomplete; "
+                f"'{name}' could not be read as XLSX: the file is damaged or incomplete; "
                 "save it again from Excel"
             ) from None
         return False
@@ -224,12 +233,38 @@ def _read_delimited(path: Path, head: bytes, name: str, max_rows: int | None) ->
     _check_header_complete(head, text=text, name=name)
     sep = _sniff_sep(text)
     names = _clean_names(_first_rows(text, sep, name), name)
+    decimal, codes = _number_plan(text, sep=sep, names=names)
+    as_text = str if decimal == "," else {column: str for column in codes}
     for candidate in _fallback_encodings(encoding):
         try:
-            return _parse_csv(path, name, sep=sep, encoding=candidate, names=names, max_rows=max_rows)
+            frame = _parse_csv(path, name, sep=sep, encoding=candidate, names=names,
+                               max_rows=max_rows, as_text=as_text)
         except UnicodeDecodeError:
             continue  # the sample decoded but a later byte did not: try the next Windows codec
+        return _typed(frame, decimal=decimal, codes=codes)
     raise InputError(f"'{name}' is not readable text: save it as UTF-8 CSV and upload it again")
+
+
+def _number_plan(text: str, *, sep: str, names: list[str]) -> tuple[str, list[str]]:
+    """The decimal mark and the columns of codes (leading zeros), judged on the sample as text."""
+    try:
+        sample = pd.read_csv(io.StringIO(_complete_lines(text)), sep=sep, header=0, names=names,
+                             index_col=False, dtype=str, engine="c")
+    except (pd.errors.ParserError, pd.errors.EmptyDataError, ValueError):
+        return ".", []  # the full read reports what is wrong with the file
+    return table_decimal(sample, sep=sep), code_columns(sample)
+
+
+def _typed(frame: pd.DataFrame, *, decimal: str | None, codes: list[str] | None) -> pd.DataFrame:
+    """Text columns that are wholly numbers become numbers; what was done goes to attrs["notes"].
+
+    Without a plan (a workbook's text cells), the decimal mark and codes are judged on the frame.
+    """
+    if decimal is None:
+        decimal, codes = table_decimal(frame), code_columns(frame)
+    typed, notes = type_numbers(frame, decimal=decimal, codes=codes)
+    typed.attrs["notes"] = notes
+    return typed
 
 
 def _check_header_complete(head: bytes, *, text: str, name: str) -> None:
@@ -268,11 +303,14 @@ def _first_rows(text: str, sep: str, name: str) -> list:
 
 
 def _parse_csv(path: Path, name: str, *, sep: str, encoding: str, names: list[str],
-               max_rows: int | None) -> pd.DataFrame:
-    """One pass of the C engine over the whole file, header replaced by the checked names."""
+               max_rows: int | None, as_text=None) -> pd.DataFrame:
+    """One pass of the C engine over the whole file, header replaced by the checked names.
+
+    `as_text` (a dtype or {column: str}) keeps columns as text for type_numbers to read.
+    """
     try:
         return pd.read_csv(path, sep=sep, encoding=encoding, header=0, names=names, index_col=False,
-                           nrows=max_rows, engine="c", low_memory=False)
+                           nrows=max_rows, engine="c", low_memory=False, dtype=as_text)
     except pd.errors.EmptyDataError:
         raise _empty_error(name) from None
     except pd.errors.ParserError as exc:

@@ -22,6 +22,12 @@ LEFT_OUT_ROLES = ("sensitive", "duplicate")   # left out by default; naming the 
 LEFT_OUT = "left out of the features unless named in them"
 
 
+def id_named(name) -> bool:
+    """Named like an identifier: "id", "customer_id", "CustomerID", "client no", "account"."""
+    text = re.sub(r"(?<=[a-z0-9])(?=[A-Z])", "_", str(name).strip())
+    return bool(ID_NAME.search(re.sub(r"[\s-]+", "_", text)))
+
+
 @dataclass(frozen=True)
 class ColumnRole:
     """What a column is, with the figures the decision rests on."""
@@ -49,7 +55,7 @@ def _is_id(name: str, series: pd.Series, unique: int, present: int) -> bool:
     """Unique per row and named or shaped like an identifier."""
     if present < 2 or unique < present:
         return False
-    if ID_NAME.search(name.strip()):
+    if id_named(name):
         return True
     if is_text(series):
         return True
@@ -102,7 +108,7 @@ def infer_roles(table: pd.DataFrame, *, id_column: str | None = None) -> dict[st
                                       int(series.nunique(dropna=True)), "named as the id column")
         chosen = id_column
     else:
-        named = [n for n in candidates if ID_NAME.search(str(n).strip())]
+        named = [n for n in candidates if id_named(n)]
         chosen = (named or candidates or [None])[0]
     for name in candidates:
         if name != chosen:

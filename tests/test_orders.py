@@ -42,8 +42,8 @@ EXPECTED_NOTES = [
     "quantity 'quantity', category 'category', order id 'order_id'.",
     "Counted 2 rows with a negative amount as returns: they reduce monetary but do not count as "
     "orders.",
-    "Kept 1 customer with only returns, with frequency 0 and avg_order_value 0; their recency and "
-    "tenure count from the returns.",
+    "Kept 1 customer with only returns or cancellations, with frequency 0 and avg_order_value 0; "
+    "their recency and tenure count from those rows.",
     "1 customer returned more than they bought within the log: their monetary value is negative.",
     "Spend shares by 'category' (returns left out): share_books, share_home_garden, share_toys.",
     "Carried over customer attributes (most frequent value per customer): age, gender.",
@@ -66,7 +66,8 @@ def test_hand_written_log_gives_the_expected_figures():
 def test_result_columns_name_every_role():
     result = aggregate_orders(read_log())
     assert result.columns == {"customer": "customer_id", "date": "order_date", "amount": "amount",
-                              "quantity": "quantity", "category": "category", "order": "order_id"}
+                              "quantity": "quantity", "category": "category", "order": "order_id",
+                              "status": None}
 
 
 def test_without_order_ids_frequency_counts_order_days():
@@ -120,7 +121,8 @@ def test_detects_typical_column_names(columns, expected):
         "birth_date": ["1990-05-01"], "Cust ID": ["a"], "Order Date": ["2024-03-01"],
         "Sales": [3.2], "Category": ["toys"],
     }
-    assert detect_order_columns(pd.DataFrame({c: values[c] for c in columns})) == expected
+    assert detect_order_columns(pd.DataFrame({c: values[c] for c in columns})) == {
+        **expected, "status": None}
 
 
 def test_detects_date_and_amount_by_content_when_names_do_not_tell():
@@ -141,6 +143,10 @@ def test_a_price_is_the_amount_only_when_there_is_no_quantity():
     assert detect_order_columns(frame)["amount"] == "price"
     frame["quantity"] = [2, 1]
     assert detect_order_columns(frame)["amount"] is None
+    result = aggregate_orders(frame)  # with a quantity, the amount is quantity x unit price
+    assert result.customers["monetary"].tolist() == [25.0, 7.25]
+    assert "Computed each row's amount as 'quantity' × 'price'" in " ".join(result.notes)
+    frame = frame.rename(columns={"price": "colour"}).assign(colour=["red", "blue"])
     with pytest.raises(InputError, match=r"^no amount column found: name it with --amount COL"):
         aggregate_orders(frame)
 
