@@ -65,7 +65,7 @@ def _store_upload(save, filename: str) -> str:
     folder.mkdir(parents=True, exist_ok=True)
     path = folder / ("data" + (suffix if suffix in SUFFIXES else ""))
     save(path)
-    preview, error = safe_preview(path)
+    preview, error = safe_preview(path, name=filename[:255] or None)
     get_store().add_upload(owner=current_owner(), filename=filename[:255] or "upload",
                            path=str(path), size_bytes=path.stat().st_size, preview=preview,
                            error=error, upload_id=upload_id)

@@ -34,7 +34,7 @@ def ensure_demo_run(store, settings) -> str | None:
     folder.mkdir(parents=True, exist_ok=True)
     path = folder / "data.csv"
     write_sample("customers", path)
-    preview, error = safe_preview(path)
+    preview, error = safe_preview(path, name=SAMPLES["customers"]["filename"])
     store.add_upload(owner="demo", filename=SAMPLES["customers"]["filename"], path=str(path),
                      size_bytes=path.stat().st_size, preview=preview, error=error, upload_id=upload_id)
     options = {"method": "kmeans", "k": None, "max_depth": 3, "seed": 0,

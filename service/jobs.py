@@ -157,7 +157,8 @@ def _execute(store: RunStore, run: dict, *, upload_path: str) -> None:
     progress = _progress_writer(store, run_id)
     try:
         loaded = load_input(upload_path, orders=run["options"].get("orders") or None,
-                            progress=progress, xlsx_max_unpacked_mb=xlsx_limit_mb())
+                            progress=progress, xlsx_max_unpacked_mb=xlsx_limit_mb(),
+                            name=run["options"].get("source") or None)
         options = run_options(run["options"])
         if loaded.id_column and not options.id_column:
             options = replace(options, id_column=loaded.id_column)

@@ -30,16 +30,17 @@ def xlsx_limit_mb() -> float:
     return env_limit("CLEARSEG_XLSX_MAX_UNPACKED_MB", default=XLSX_MAX_UNPACKED_MB)
 
 
-def safe_preview(path: str | Path) -> tuple[dict | None, str | None]:
+def safe_preview(path: str | Path, *, name: str | None = None) -> tuple[dict | None, str | None]:
     """(preview, None) or (None, the message saying why the file cannot be used).
 
     The file is parsed in a child process under parse_limits(); nothing in it can stop the caller.
+    `name` is the upload's original name, used in the messages instead of the stored file's.
     """
     memory_bytes, seconds = parse_limits()
-    name = Path(path).name
+    name = name or Path(path).name
     try:
         preview = run_limited(build_preview, str(path), xlsx_max_unpacked_mb=xlsx_limit_mb(),
-                              memory_bytes=memory_bytes, seconds=seconds)
+                              name=name, memory_bytes=memory_bytes, seconds=seconds)
         return preview, None
     except LimitError as exc:
         logger.warning("preview of %s stopped by the limits: %s", path, exc.reason)
