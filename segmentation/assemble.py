@@ -11,7 +11,7 @@ from explain.sql import clauses_sql
 from explain.surrogate import ROUNDING_TOLERANCE
 
 from . import plotdata
-from .clustering import density_record
+from .clustering import density_counts
 from .metrics import silhouette_sample
 from .prepare import left_out_notes
 from .result import Result
@@ -26,9 +26,9 @@ def _segment_ids(segment: np.ndarray) -> list[int]:
 
 
 def _density_by_rule(k_selection: dict, segment: np.ndarray) -> dict:
-    """A density run's k, reason and verdict restated with the rows the rules assign."""
+    """A density run's k and reason restated with the rows the rules assign (one unusual count)."""
     groups = np.where(segment > UNUSUAL, segment - 1, -1)
-    return {**k_selection, **density_record(groups)}
+    return {**k_selection, **density_counts(groups)}
 
 
 def _rule_figures(seg_id: int, y: np.ndarray, segment: np.ndarray) -> dict:

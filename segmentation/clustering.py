@@ -105,6 +105,19 @@ def order_by_size(labels: np.ndarray) -> np.ndarray:
     return np.where(labels >= 0, mapping[labels], -1)
 
 
+def _hdbscan(points: np.ndarray) -> np.ndarray:
+    """HDBSCAN labels; when it finds no group at all, the one group it can find (never none)."""
+    size = max(10, int(0.02 * len(points)))
+    labels = HDBSCAN(min_cluster_size=size, copy=True).fit_predict(points)
+    if (labels < 0).all():
+        labels = HDBSCAN(min_cluster_size=size, allow_single_cluster=True,
+                         copy=True).fit_predict(points)
+    if (labels < 0).all():
+        raise InputError("density clustering found no dense group in this data: "
+                         "use --method kmeans or hierarchical")
+    return labels
+
+
 def density_labels(X: np.ndarray, *, seed: int) -> tuple[np.ndarray, list[str]]:
     """HDBSCAN on a reduced sample, other rows labelled like their nearest sampled neighbour.
 
@@ -121,8 +134,7 @@ def density_labels(X: np.ndarray, *, seed: int) -> tuple[np.ndarray, list[str]]:
         notes.append(f"density clustering ran on {DENSITY_DIMENSIONS} principal components")
     rng = np.random.default_rng(seed)
     fit = np.sort(rng.choice(len(X), size=min(len(X), DENSITY_FIT_ROWS), replace=False))
-    size = max(10, int(0.02 * len(fit)))
-    labels = HDBSCAN(min_cluster_size=size, copy=True).fit_predict(reduced[fit])
+    labels = _hdbscan(reduced[fit])
     if len(fit) < len(X):
         notes.append(f"density clustering fitted on {len(fit):,} sampled rows; the others take "
                      "the group of their nearest sampled neighbour")
@@ -132,40 +144,43 @@ def density_labels(X: np.ndarray, *, seed: int) -> tuple[np.ndarray, list[str]]:
 
 
 def density_verdict(labels: np.ndarray) -> tuple[str, str, str | None]:
-    """(structure, reason, advice) of density groups `labels` (0..g-1, -1 for unusual rows).
+    """(structure, reason, advice) from HDBSCAN's own labels (0..g-1, -1 outside every group).
 
-    Weak when more than half the rows are unusual or there are fewer than two dense groups;
-    strong when at most DENSITY_STRONG_UNUSUAL of the rows are unusual; moderate in between.
+    Weak when more than half the rows lie outside every dense group or there are fewer than two
+    groups; strong when at most DENSITY_STRONG_UNUSUAL of the rows lie outside; moderate between.
+    The reason speaks of rows "outside any dense group": the count of unusual customers is the
+    segment's, as the rules assign it (density_counts).
     """
-    n, unusual = len(labels), int(np.sum(labels < 0))
-    groups = len(np.unique(labels[labels >= 0]))
-    share = unusual / n if n else 0.0
+    n, outside = len(labels), int(np.sum(labels < 0))
+    groups, held = len(np.unique(labels[labels >= 0])), n - outside
     figures = (f"density clustering (HDBSCAN) found {groups} dense group{'s' * (groups != 1)} "
-               + (f"and {unusual:,} of {n:,} customers ({share:.0%}) are unusual" if unusual
-                  else f"and none of {n:,} customers is unusual"))
-    if groups < 2 or share > 0.5:
+               f"holding {held:,} of {n:,} customers ({held / n:.0%})")
+    if groups < 2 or outside > n / 2:
         why = ("fewer than two dense groups" if groups < 2
                else "more than half the customers lie outside any dense group")
         advice = ("Try the k-means method: it gives every customer a segment and compares "
                   "several k.")
         return "weak", f"Weak structure: {figures}; {why}.", advice
-    if share <= DENSITY_STRONG_UNUSUAL:
+    if outside <= DENSITY_STRONG_UNUSUAL * n:
         return "strong", f"Strong structure: {figures}.", None
     return "moderate", f"Moderate structure: {figures}.", None
 
 
-def density_record(labels: np.ndarray) -> dict:
-    """The k-selection record of a density run: k found, the reason and the verdict.
+def density_counts(labels: np.ndarray) -> dict:
+    """k and the choosing-k reason of a density run from the segments' groups (-1: unusual).
 
-    `labels` are the groups as the segments hold them (0..g-1, -1 unusual), so every count
-    the record states is the count the segments show.
+    Called with the groups as the rules assign them, so its unusual count is the one every
+    page states.
     """
+    k, unusual = len(np.unique(labels[labels >= 0])), int(np.sum(labels < 0))
+    tail = (f"{unusual:,} customers ({unusual / len(labels):.1%}) are unusual" if unusual
+            else "no customer is unusual")
+    return {"chosen_k": k, "reason": f"k = {k}: found by density clustering (HDBSCAN); {tail}"}
+
+
+def density_record(labels: np.ndarray) -> dict:
+    """The k-selection record of a density run from HDBSCAN's labels: k, reason and verdict."""
     structure, reason, advice = density_verdict(labels)
-    k = len(np.unique(labels[labels >= 0]))
-    unusual = int(np.sum(labels < 0))
-    record = {"candidates": [], "chosen_k": k, "sampled": False, "structure": structure,
-              "structure_reason": reason,
-              "reason": (f"k = {k}: found by density clustering (HDBSCAN)" if k else
-                         "density clustering (HDBSCAN) found no dense group")
-              + f"; {unusual:,} customers ({unusual / len(labels):.1%}) are unusual"}
+    record = {"candidates": [], "sampled": False, **density_counts(labels),
+              "structure": structure, "structure_reason": reason}
     return record | ({"advice": advice} if advice else {})
