@@ -85,9 +85,22 @@ class Numbers:
                 continue
             out.update({f"{meaning}_{key}": value for key, value in self.values(feature).items()})
             if meaning == "recency":
-                gap = typical_gap if typical_gap else self.numeric.get(feature, {}).get("base_median")
-                out["recency_gap"] = human_number(gap) if gap else None
+                out.update(_gap_values(typical_gap, self.numeric.get(feature, {}), out["recency_unit"]))
         return out
+
+
+def _gap_values(typical_gap: float | None, entry: dict, unit: str) -> dict:
+    """The gap a lapsed segment is measured against, in words: between orders, or else since the
+    base's median last purchase."""
+    if typical_gap:
+        gap = human_number(typical_gap)
+        return {"recency_gap": gap, "recency_gap_text": f"the usual gap between orders ({gap} {unit})"}
+    median = entry.get("base_median")
+    if not median:
+        return {"recency_gap": None, "recency_gap_text": None}
+    gap = human_number(median)
+    return {"recency_gap": gap,
+            "recency_gap_text": f"the base's median time since the last purchase ({gap} {unit})"}
 
 
 def _basis(trait: dict, values: dict) -> str:
@@ -103,7 +116,9 @@ def trait_fact(trait: dict, *, numbers: Numbers) -> str:
     """One verb phrase with the trait's numbers and the basis it is cited on."""
     generic = numbers.playbook["generic"]
     values = numbers.values(trait["feature"])
-    spec_fact = _fill(numbers.spec(trait["feature"]).get("fact"), values)
+    spec = numbers.spec(trait["feature"])
+    fits = not spec.get("fact_when") or re.search(spec["fact_when"], values["feature"], flags=re.IGNORECASE)
+    spec_fact = _fill(spec.get("fact"), values) if fits else None
     if trait["direction"] == "level":
         truth = level_truth(trait["level"])
         key = {True: "fact_flag_yes", False: "fact_flag_no"}.get(truth, "fact_level")
@@ -120,7 +135,9 @@ def trait_action(trait: dict, *, numbers: Numbers, size: str) -> str | None:
     values = {**numbers.values(trait["feature"]), "size": size}
     actions = numbers.spec(trait["feature"]).get("actions", {})
     if trait["direction"] == "level":
-        key = {True: "high", False: "low"}.get(level_truth(trait["level"]))
-        return _fill(actions.get(key), values) or _fill(generic["action_level"], values)
+        truth = level_truth(trait["level"])
+        key = {True: "high", False: "low"}.get(truth)
+        fallback = {True: "action_flag_yes", False: "action_flag_no"}.get(truth, "action_level")
+        return _fill(actions.get(key), values) or _fill(generic[fallback], values)
     return _fill(actions.get(trait["direction"]), values) or _fill(
         generic[f"action_{trait['direction']}"], values)

@@ -67,6 +67,8 @@ def infer_meaning(name: str, series: pd.Series, *, playbook: dict, domain: str |
     for spec in playbook["meanings"]:
         if not re.search(spec["pattern"], text, flags=re.IGNORECASE):
             continue
+        if spec.get("exclude") and re.search(spec["exclude"], text, flags=re.IGNORECASE):
+            continue
         confidence = _check(spec.get("checks") or {}, series)
         if domain and domain in spec.get("domains", ()):
             confidence += _DOMAIN_BONUS

@@ -8,6 +8,7 @@ two cards of one run.
 
 from __future__ import annotations
 
+import re
 import string
 
 from .cards_text import Numbers, trait_action, trait_fact
@@ -33,6 +34,18 @@ def _join(parts: list[str]) -> str:
     return parts[0] if len(parts) == 1 else ", ".join(parts[:-1]) + " and " + parts[-1]
 
 
+def _states_for_plays(states: dict, *, playbook: dict, play: str | None = None) -> dict:
+    """The states with stand-ins added where the play allows them ("spending score high" may meet
+    the "monetary high" condition of an upsell, never of "best customers")."""
+    extra = {}
+    for spec in playbook["meanings"]:
+        stand = spec.get("stands_for")
+        if stand and spec["meaning"] in states and stand["meaning"] not in states and (
+                play is None or play in stand["plays"]):
+            extra[stand["meaning"]] = states[spec["meaning"]]
+    return {**states, **extra}
+
+
 def _holds(state: dict | None, wanted: str) -> bool:
     """Whether a meaning's state is the wanted one ("lapsed" recency is also "high")."""
     if state is None:
@@ -41,10 +54,11 @@ def _holds(state: dict | None, wanted: str) -> bool:
         wanted == "low" and state["state"] == "new")
 
 
-def _play_for(states: dict, *, playbook: dict) -> tuple[dict, list[str]] | None:
+def _play_for(base_states: dict, *, playbook: dict) -> tuple[dict, list[str]] | None:
     """The first play whose conditions hold, with the meanings it rests on."""
     for play in playbook["plays"]:
         required, optional = play["when"].get("all", {}), play["when"].get("any", {})
+        states = _states_for_plays(base_states, playbook=playbook, play=play["id"])
         if not all(_holds(states.get(m), wanted) for m, wanted in required.items()):
             continue
         matched = [m for m, wanted in optional.items() if _holds(states.get(m), wanted)]
@@ -78,14 +92,21 @@ class _Segment:
 
 def _play_card(seg: _Segment, play: dict, *, meanings: list[str]) -> dict:
     """A play's card: its filled actions, then actions from the segment's other traits."""
-    used = [seg.states[m]["trait"] for m in meanings]
+    states = _states_for_plays(seg.states, playbook=seg.playbook, play=play["id"])
+    used = [states[m]["trait"] for m in meanings]
     actions = [text for text in (_fill(a, seg.values) for a in play["actions"]) if text]
+    if not any(re.search(r"\d", action) for action in actions):  # quote the segment's own numbers
+        own = [text for text in (seg.action(trait) for trait in used) if text]
+        actions = own[:1] + actions
     others = [t for t in seg.traits if t not in used]
+    kpi = _fill(play["kpi"], seg.values) or next(
+        (text for text in (_trait_kpi(seg, t) for t in used) if text), None) or _fill(
+        seg.playbook["generic"]["kpi_response"], seg.values)
     cited = used + [t for t in seg.traits[:2] if t not in used]
     rationale = f"These {seg.values['size']} customers ({seg.values['share']} of the base) " \
                 f"{seg.facts(cited[:3])}. " + (_fill(play["rationale"], seg.values) or "")
     return {"headline": play["headline"], "actions": actions, "others": others,
-            "rationale": rationale.strip(), "kpi": _fill(play["kpi"], seg.values) or "",
+            "rationale": rationale.strip(), "kpi": kpi,
             "pattern": play["id"]}
 
 

@@ -52,11 +52,21 @@ def test_best_customers_card_quotes_their_numbers():
     assert card["pattern"] == "reward_best"
     assert card["headline"] == "Reward and retain your best customers"
     assert card["actions"][0] == ("Invite these 1.2k customers to a loyalty tier with early access: "
-                                  "they spend $1.5k each (vs $600) over 16 orders")
+                                  "they spend $1.5k each (vs $600) with a frequency of 16")
     assert card["rationale"].startswith(
         "These 1.2k customers (12% of the base) spend $1.5k vs $600 on average (2.5x the base "
-        "average) and order 16 times vs 8 on average (2x the base average)")
-    assert card["kpi"] == "Retention of the 1.2k and their orders over the next 90 days (today 16 orders each)"
+        "average) and buy 16 times vs 8 on average (2x the base average)")
+    assert card["kpi"] == "Retention of the 1.2k and their orders over the next 90 days (today frequency 16)"
+
+
+def test_a_spending_score_may_stand_for_spend_in_an_upsell_but_never_makes_best_customers():
+    meanings = {"annual_income": "income", "spending_score": "spend_score", "visits": "frequency"}
+    upsell = profile(entry("annual_income", 105.0, 74.0, 1.0), entry("spending_score", 20.0, 55.0, -1.3))
+    keen = profile(entry("spending_score", 80.0, 55.0, 1.0), entry("visits", 6.0, 3.0, 1.0))
+    cards = cards_for({1: upsell, 2: keen}, meanings=meanings)
+    assert cards[1]["pattern"] == "upsell"
+    assert cards[2]["pattern"] == "tailored"
+    assert not [a for c in cards.values() for a in c["actions"] if "they spend" in a]
 
 
 def test_high_spend_without_high_frequency_is_not_best():
