@@ -30,6 +30,7 @@ from .components.urlstate import DEFAULT_TAB, TAB_KEYS, ViewQuery, parse_search,
 from .context import current_owner, get_settings, get_store
 from .pages.home import ACCEPT
 from .pages.run import not_found_card, run_body
+from . import run_callbacks  # noqa: F401,E402  (registers the report's other callbacks)
 
 ROLE_VALUES = State({"type": page_ids.ROLE_SELECT, "index": ALL}, "value")
 
@@ -195,21 +196,35 @@ def _view_and_result(ref):
     return view, result
 
 
+def _clicked_tab() -> str | None:
+    """The key of the tab button that fired this call (None for a direct call without one)."""
+    try:
+        clicked = ctx.triggered_id
+    except MissingCallbackContextException:
+        return None
+    return next((key for key in TAB_KEYS if page_ids.tab_button(key) == clicked), None)
+
+
 @callback(output={"content": Output(page_ids.TAB_CONTENT, "children"),
                   "search": Output(page_ids.VIEW_LOCATION, "search")},
-          inputs={"tab": Input(ids.TABS, "active_tab")},
+          inputs={"clicks": [Input(page_ids.tab_button(key), "n_clicks") for key in TAB_KEYS]},
           state={"ref": State(page_ids.VIEW_REF, "data"),
                  "search": State(page_ids.VIEW_LOCATION, "search")},
           prevent_initial_call=True)
-def switch_tab(tab, *, ref, search):
-    """Draw the newly active tab and put it in the URL (no page reload)."""
-    _skip_first_render()
+def switch_tab(clicks, *, ref, search, tab=None):
+    """Draw the tab whose button was pressed and put it in the URL (no page reload); `tab` names
+    it in a direct call. The buttons mark the open tab themselves (assets/clearseg.js), so a
+    share view's call updates only the outputs a share link may update."""
+    tab = tab or _clicked_tab()
+    if tab is None:
+        raise PreventUpdate
     view, result = _view_and_result(ref)
     search = with_params(search, tab=tab if tab in TAB_KEYS else DEFAULT_TAB)
     query = parse_search(search)
     sql = rules_sql_text(view) if query.tab == "rules" else ""
-    return {"content": tab_content(result, query=query, base_path=view.base_path, rules_sql=sql),
-            "search": search}
+    content = tab_content(result, query=query, base_path=view.base_path, rules_sql=sql,
+                          can_rename=view.is_owner)
+    return {"content": content, "search": search}
 
 
 @callback(output={"figure": Output(ids.PAIR_PLOT_GRAPH, "figure"),

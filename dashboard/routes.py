@@ -14,11 +14,14 @@ import flask
 from werkzeug.exceptions import RequestEntityTooLarge
 
 from explain.report import report_html
+from segmentation.outputs import rules_sql
 from service.previews import safe_preview
+from service.segment_names import names_of
 from service.store import new_id
 
-from .components.access import load_result, lookup_share
+from .components.access import load_result, lookup_share, stored_result
 from .context import current_owner, get_settings, get_store, visible_run
+from .renaming import renamed_assignments
 from .samples import SAMPLES, write_sample
 
 bp = flask.Blueprint("clearseg", __name__)
@@ -98,14 +101,31 @@ def _send(content: bytes | None, name: str) -> flask.Response:
     return response
 
 
+def _renamed_file(run_id: str, name: str, names: dict[int, str]) -> bytes | None:
+    """A file of a run whose owner renamed segments, rebuilt or rewritten with the names."""
+    if name == "assignments.csv":
+        content = get_store().artifact(run_id, name)
+        return renamed_assignments(content, names) if content is not None else None
+    result = stored_result(run_id)
+    if result is None:
+        return None
+    if name == "report.html":
+        return report_html(result).encode("utf-8")
+    return rules_sql(result).encode("utf-8")
+
+
 @bp.get("/runs/<run_id>/download/<name>")
 def download(run_id: str, name: str):
     run = visible_run(run_id) if re.fullmatch(r"[0-9a-f]{32}", run_id) else None
     if run is None or name not in DOWNLOADS or run["status"] != "done":
         return _plain_page("Not found", "There is no such run, or it is not yours.", 404)
+    names = names_of(get_store(), run_id)
     if name == "result.json":
-        text_ = get_store().result_json(run_id)
+        result = stored_result(run_id) if names else None
+        text_ = result.to_json() + "\n" if result else get_store().result_json(run_id)
         return _send(text_.encode() if text_ else None, name)
+    if names and name in ("assignments.csv", "report.html", "rules.sql"):
+        return _send(_renamed_file(run_id, name, names), name)
     return _send(get_store().artifact(run_id, name), name)
 
 

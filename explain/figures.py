@@ -17,7 +17,9 @@ import plotly.graph_objects as go
 from scipy.cluster.hierarchy import dendrogram
 
 from .errors import InputError
-from .format import capitalize_first, human_number, humanize_name
+from .format import capitalize_first, human_number, human_share, humanize_name
+from .level_profile import level_columns
+from .logscale import log_axis, to_log, wants_log
 
 if TYPE_CHECKING:
     from segmentation.result import Result
@@ -57,9 +59,13 @@ def _label(column) -> str:
 
 
 def _base_layout(title: str, **extra) -> dict:
-    """The layout every figure shares: clean template, title, compact margins."""
+    """The layout every figure shares: clean template, title, compact margins, hover text whole
+    (plotly cuts trace names at 15 characters by default) and a transparent background, so the
+    page's light or dark colours show through."""
     return {"template": TEMPLATE, "title": {"text": title, "x": 0.01},
-            "margin": {"l": 60, "r": 20, "t": 60, "b": 50}, **extra}
+            "margin": {"l": 60, "r": 20, "t": 60, "b": 50},
+            "hoverlabel": {"namelength": -1, "align": "left"},
+            "paper_bgcolor": "rgba(0,0,0,0)", "plot_bgcolor": "rgba(0,0,0,0)", **extra}
 
 
 def _empty_figure(title: str, message: str) -> go.Figure:
@@ -294,11 +300,54 @@ def _thin(rows: np.ndarray, limit: int | None) -> np.ndarray:
     return rows[np.linspace(0, len(rows) - 1, num=max(limit, 1)).round().astype(int)]
 
 
+def _point_text(columns: dict, rows: np.ndarray) -> list[str]:
+    """Per point, every plotted feature in its own units (the hover of a log axis reads these)."""
+    parts = [[f"{_label(f)}: {_hover_value(v)}" for v in values[rows]]
+             for f, values in columns.items()]
+    return ["<br>".join(cells) for cells in zip(*parts)]
+
+
+def _hover_value(value) -> str:
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        return human_number(value)
+    return "missing" if value is None else str(value)
+
+
+def _pair_dimension(feature: str, values: np.ndarray, *, log: bool) -> dict:
+    label = _label(feature) + (" (log scale)" if log else "")
+    drawn = [to_log(v) for v in values] if log else values.tolist()
+    return {"label": label, "values": drawn}
+
+
+def _pair_axes(columns: dict, logs: dict[str, bool]) -> dict:
+    """Axes labelled in original units for the features drawn on a log scale."""
+    axes = {}
+    for pos, feature in enumerate(columns):
+        if logs[feature]:
+            top = max([v for v in columns[feature] if isinstance(v, (int, float))] or [1.0])
+            suffix = "" if pos == 0 else str(pos + 1)
+            axes[f"xaxis{suffix}"] = log_axis(top)
+            axes[f"yaxis{suffix}"] = log_axis(top)
+    return axes
+
+
+def _pair_trace(seg: int, rank: int, *, rows, columns, logs, colours, names) -> dict:
+    return {"type": "splom", "name": names[seg], "legendrank": rank + 1,
+            "dimensions": [_pair_dimension(f, values[rows], log=logs[f])
+                           for f, values in columns.items()],
+            "text": _point_text(columns, rows),
+            "hovertemplate": "%{text}<extra>%{fullData.name}</extra>",
+            "marker": {"color": colours[seg], "size": 4, "opacity": 0.6},
+            "diagonal": {"visible": False}, "showupperhalf": False}
+
+
 def pair_plot_figure(result: "Result", *, features: list[str] | None = None,
                      per_segment: int | None = None) -> go.Figure:
     """A scatter-plot matrix of up to 4 features from the stored sample, coloured by segment.
 
-    `per_segment` caps the points drawn per segment (the report uses it to stay light).
+    Skewed non-negative features (money, counts) are drawn on log axes labelled in their own
+    units; the hover shows every feature's value. `per_segment` caps the points drawn per segment
+    (the report uses it to stay light).
     """
     chosen = _pair_features(result, features)
     points = result.plots.get("points") or {}
@@ -306,23 +355,22 @@ def pair_plot_figure(result: "Result", *, features: list[str] | None = None,
         return _empty_figure("Pair plot", "This run stored no points to plot.")
     segment = np.asarray(points["segment"])
     columns = {f: _column_values(points["values"][f]) for f in chosen}
+    logs = {f: wants_log(points["values"][f]) for f in chosen}
     colours, names = segment_colours(result), _segment_names(result)
     present = [s for s in _segment_ids(result) if (segment == s).any()]
     traces, shown = [], 0
     for rank, seg in enumerate(present):
         rows = _thin(np.flatnonzero(segment == seg), per_segment)
         shown += len(rows)
-        traces.append({"type": "splom", "name": names[seg], "legendrank": rank + 1,
-                       "dimensions": [{"label": _label(f), "values": columns[f][rows].tolist()}
-                                      for f in chosen],
-                       "marker": {"color": colours[seg], "size": 4, "opacity": 0.6},
-                       "diagonal": {"visible": False}, "showupperhalf": False})
+        traces.append(_pair_trace(seg, rank, rows=rows, columns=columns, logs=logs,
+                                  colours=colours, names=names))
     traces.sort(key=lambda t: t["name"] != names.get(UNUSUAL_ID))  # unusual drawn underneath
     total = points.get("rows_total", len(segment))
     layout = _base_layout(f"Pair plot of the most telling features ({shown:,} of {total:,} "
                           "customers, sampled by segment)", height=180 * len(chosen) + 160,
-                          dragmode="select",
-                          legend={"title": {"text": "Segment"}, "itemsizing": "constant"})
+                          dragmode="select", hovermode="closest",
+                          legend={"title": {"text": "Segment"}, "itemsizing": "constant"},
+                          **_pair_axes(columns, logs))
     return go.Figure(data=traces, layout=layout)
 
 
@@ -343,27 +391,96 @@ def _profile_grid(result: "Result") -> tuple[list[str], list[list], list[list]]:
     return features, z, means
 
 
-def profile_heatmap(result: "Result") -> go.Figure:
-    """Segments x numeric features: colour is the z-score against all customers, text the mean."""
+def _numeric_trace(result: "Result", names: list[str]) -> dict | None:
+    """The numeric block: z-score colours, the segment's mean as text."""
     features, z, means = _profile_grid(result)
     if not features:
-        return _empty_figure("Segment profiles", "This run has no numeric features to profile.")
-    names = [_text(s["name"]) for s in result.segments]
+        return None
     labels = [_label(f) for f in features]
     hover = [[[name, label] for label in labels] for name in names]
-    limit = max([2.0] + [abs(v) for row in z for v in row if v is not None])
-    trace = {"type": "heatmap", "z": z, "x": list(range(len(features))),
-             "y": list(range(len(names))), "text": means, "texttemplate": "%{text}",
-             "customdata": hover, "colorscale": DIVERGING, "zmid": 0, "zmin": -limit,
-             "zmax": limit, "colorbar": {"title": {"text": "z-score"}},
-             "hovertemplate": "%{customdata[0]}<br>%{customdata[1]}: mean %{text} "
-                              "(z = %{z:.2f})<extra></extra>"}
-    layout = _base_layout("Segment profiles: mean per segment, coloured by difference from all "
-                          "customers", height=max(300, 60 * len(names) + 140),
-                          xaxis={"tickvals": trace["x"], "ticktext": labels, "showgrid": False},
-                          yaxis={"tickvals": trace["y"], "ticktext": names, "autorange": "reversed",
-                                 "showgrid": False})
-    layout["margin"]["l"] = 220
+    return {"type": "heatmap", "z": z, "x": labels, "y": list(range(len(names))), "text": means,
+            "texttemplate": "%{text}", "customdata": hover, "coloraxis": "coloraxis",
+            "xaxis": "x", "yaxis": "y",
+            "hovertemplate": "%{customdata[0]}<br>%{customdata[1]}: mean %{text} "
+                             "(z = %{z:.2f})<extra></extra>"}
+
+
+def _level_trace(result: "Result", names: list[str], *, xaxis: str) -> dict | None:
+    """The yes/no and categorical block: each level's share in the segment, coloured by its score."""
+    columns = level_columns(result)
+    if not columns:
+        return None
+    labels = [f"{_label(c.feature)}: {_text(c.level)}" for c in columns]
+    z = [[c.score(c.shares[row]) for c in columns] for row in range(len(names))]
+    text = [[human_share(c.shares[row]) if c.shares[row] is not None else "" for c in columns]
+            for row in range(len(names))]
+    hover = [[[name, label, human_share(c.base_share)] for label, c in zip(labels, columns)]
+             for name in names]
+    return {"type": "heatmap", "z": z, "x": labels, "y": list(range(len(names))), "text": text,
+            "texttemplate": "%{text}", "customdata": hover, "coloraxis": "coloraxis",
+            "xaxis": xaxis, "yaxis": "y",
+            "hovertemplate": "%{customdata[0]}<br>%{customdata[1]}: %{text} of the segment vs "
+                             "%{customdata[2]} of all customers<extra></extra>"}
+
+
+def _profile_axes(traces: list[dict], names: list[str]) -> dict:
+    """Side-by-side x axes sized by their column counts, one shared y axis of segment names."""
+    widths = [len(t["x"]) for t in traces]
+    gap = 0.04 if len(traces) > 1 else 0.0
+    room, left, axes = 1 - gap * (len(traces) - 1), 0.0, {}
+    for pos, (trace, width) in enumerate(zip(traces, widths)):
+        right = left + room * width / sum(widths)
+        key = "xaxis" if pos == 0 else f"xaxis{pos + 1}"
+        axes[key] = {"domain": _span(left, right), "showgrid": False, "tickangle": -40,
+                     "tickvals": list(range(width)), "ticktext": trace["x"], "anchor": "y",
+                     "automargin": True, "zeroline": False}
+        trace.update(x=list(range(width)), xaxis="x" if pos == 0 else f"x{pos + 1}")
+        left = right + gap
+    axes["yaxis"] = {"tickvals": list(range(len(names))), "ticktext": names,
+                     "autorange": "reversed", "showgrid": False, "automargin": True}
+    return axes
+
+
+def profile_heatmap(result: "Result") -> go.Figure:
+    """Segments x features against all customers: numeric features show the segment's mean,
+    coloured by its z-score; yes/no and categorical features each level's share of the segment,
+    coloured by the same kind of score, so one colour scale reads both."""
+    names = [_text(s["name"]) for s in result.segments]
+    traces = [t for t in (_numeric_trace(result, names),
+                          _level_trace(result, names, xaxis="x2")) if t is not None]
+    if not traces:
+        return _empty_figure("Segment profiles", "This run has no features to profile.")
+    cells = [abs(v) for t in traces for row in t["z"] for v in row if v is not None]
+    limit = max([2.0] + cells)
+    axes = _profile_axes(traces, names)
+    columns = sum(len(t["x"]) for t in traces)
+    layout = _base_layout("Segment profiles: each segment against all customers",
+                          height=max(320, 60 * len(names) + 200),
+                          coloraxis={"colorscale": DIVERGING, "cmid": 0, "cmin": -limit,
+                                     "cmax": limit, "colorbar": {"title": {"text": "score"}}},
+                          meta={"min_width": 160 + 70 * columns}, **axes)
+    layout["margin"].update({"l": 20, "b": 20})
+    return go.Figure(data=traces, layout=layout)
+
+
+def segment_size_figure(result: "Result") -> go.Figure:
+    """One bar per segment: how many customers it holds and its share, in the segment's colour."""
+    if not result.segments:
+        return _empty_figure("Segment sizes", "This run has no segments.")
+    colours, names = segment_colours(result), _segment_names(result)
+    ids = _segment_ids(result)
+    sizes = [int(s.get("size") or 0) for s in result.segments]
+    text = [f"{size:,} · {human_share(s.get('share'))}" for size, s in zip(sizes, result.segments)]
+    trace = {"type": "bar", "orientation": "h", "x": sizes, "y": list(range(len(ids))),
+             "text": text, "textposition": "auto", "cliponaxis": False,
+             "marker": {"color": [colours[i] for i in ids]},
+             "customdata": [names[i] for i in ids],
+             "hovertemplate": "%{customdata}: %{text} customers<extra></extra>"}
+    layout = _base_layout("Segment sizes", height=44 * len(ids) + 110, showlegend=False,
+                          xaxis={"title": {"text": "Customers"}, "rangemode": "tozero"},
+                          yaxis={"tickvals": trace["y"], "ticktext": [names[i] for i in ids],
+                                 "autorange": "reversed", "automargin": True})
+    layout["margin"].update({"l": 20, "t": 50, "b": 45})
     return go.Figure(data=[trace], layout=layout)
 
 
@@ -373,9 +490,15 @@ def _segment_sizes(result: "Result", counts: dict[int, list]) -> dict[int, float
     return {seg: float(sizes.get(seg) or sum(c) or 1) for seg, c in counts.items()}
 
 
+def _log_scaled(data: dict) -> bool:
+    """True for a stored numeric distribution binned on a log scale (see segmentation.plotdata)."""
+    return data.get("scale") == "log"
+
+
 def _numeric_distribution(result: "Result", data: dict, label: str) -> list[dict]:
     """One step line per segment: the share of its customers in each bin."""
     edges, counts = data["edges"], _by_segment(data["counts"])
+    places = [to_log(e) for e in edges] if _log_scaled(data) else edges
     colours, names = segment_colours(result), _segment_names(result)
     spans = [f"{label} {human_number(lo)} to {human_number(hi)}"
              for lo, hi in zip(edges[:-1], edges[1:])]
@@ -383,7 +506,7 @@ def _numeric_distribution(result: "Result", data: dict, label: str) -> list[dict
     for seg in [s for s in _segment_ids(result) if s in counts]:
         total = sum(counts[seg]) or 1
         shares = [c / total for c in counts[seg]]
-        traces.append({"type": "scatter", "x": edges, "y": shares + shares[-1:], "mode": "lines",
+        traces.append({"type": "scatter", "x": places, "y": shares + shares[-1:], "mode": "lines",
                        "line": {"shape": "hv", "color": colours[seg], "width": 2},
                        "name": names[seg], "customdata": spans + spans[-1:],
                        "hovertemplate": "%{customdata}: %{y:.1%}<extra>%{fullData.name}</extra>"})
@@ -409,7 +532,10 @@ def distribution_figure(result: "Result", feature: str) -> go.Figure:
         raise InputError(f"no stored distribution for {feature!r}; choose from: "
                          f"{', '.join(map(str, stored))}")
     data, label = stored[feature], _label(feature)
-    if data["kind"] == "numeric":
+    if data["kind"] == "numeric" and _log_scaled(data):
+        traces = _numeric_distribution(result, data, label)
+        xaxis = log_axis(max(data["edges"]), title={"text": f"{label} (log scale)"})
+    elif data["kind"] == "numeric":
         traces = _numeric_distribution(result, data, label)
         xaxis = {"title": {"text": label}}
     else:
@@ -452,9 +578,11 @@ def _overview_trace(data: dict, xref: str, yref: str) -> dict:
     """One feature's overall distribution (counts summed over segments) as bars."""
     total = np.sum([np.asarray(c, dtype=float) for c in data["counts"].values()], axis=0)
     if data["kind"] == "numeric":
-        edges = np.asarray(data["edges"], dtype=float)
+        custom = [f"{human_number(lo)} to {human_number(hi)}"
+                  for lo, hi in zip(data["edges"][:-1], data["edges"][1:])]
+        edges = np.asarray([to_log(e) if _log_scaled(data) else e for e in data["edges"]],
+                           dtype=float)
         x, width = ((edges[:-1] + edges[1:]) / 2).tolist(), np.diff(edges).tolist()
-        custom = [f"{human_number(lo)} to {human_number(hi)}" for lo, hi in zip(edges[:-1], edges[1:])]
     else:
         x = [_text(level) for level in data["levels"]]
         width, custom = None, x
@@ -476,6 +604,8 @@ def feature_overview_figure(result: "Result") -> go.Figure:
     for n, (xref, _) in zip(names, refs):
         if stored[n]["kind"] != "numeric":
             axes["xaxis" + xref[1:]]["type"] = "category"
+        elif _log_scaled(stored[n]):
+            axes["xaxis" + xref[1:]].update(log_axis(max(stored[n]["edges"])))
     rows = math.ceil(len(names) / OVERVIEW_COLUMNS)
     layout = _base_layout(f"Every feature over all customers ({len(names)} features)",
                           height=200 * rows + 100, bargap=0.05, **axes)

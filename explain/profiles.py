@@ -18,6 +18,7 @@ from .traits import distinctive
 
 _KINDS = ("numeric", "categorical", "binary")
 _MIN_LEVEL_SHARE = 0.2
+_MAX_LEVELS = 12
 
 
 def build_profiles(
@@ -162,7 +163,8 @@ def _level_entry(col: str, *, counts: np.ndarray, base_share: np.ndarray, unique
     known = counts.sum()
     if known == 0:
         return {"feature": col, "level": None, "share": None, "base_share": None, "lift": None,
-                "score": None}
+                "score": None, "levels": _level_shares(counts, base_share=base_share,
+                                                       uniques=uniques)}
     share = counts / known
     eligible = share >= _MIN_LEVEL_SHARE
     if eligible.any():
@@ -175,7 +177,17 @@ def _level_entry(col: str, *, counts: np.ndarray, base_share: np.ndarray, unique
     return {
         "feature": col, "level": _plain_level(uniques[pick]), "share": s, "base_share": b,
         "lift": s / b if b > 0 else None, "score": (s - b) / spread if spread > 0 else 0.0,
+        "levels": _level_shares(counts, base_share=base_share, uniques=uniques),
     }
+
+
+def _level_shares(counts: np.ndarray, *, base_share: np.ndarray, uniques) -> list[dict]:
+    """Every level's share in the segment and in the base, most common in the base first (at most
+    _MAX_LEVELS); the segment's share is None when it has no known value."""
+    known = counts.sum()
+    order = np.argsort(-base_share, kind="stable")[:_MAX_LEVELS]
+    return [{"level": _plain_level(uniques[i]), "base_share": float(base_share[i]),
+             "share": float(counts[i] / known) if known else None} for i in order]
 
 
 def _plain_level(value):

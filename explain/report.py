@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 from plotly.offline import get_plotlyjs
 
 from .figures import (correlation_figure, dendrogram_figure, k_selection_figure,
-                      pair_plot_figure, profile_heatmap, segment_colours)
+                      pair_plot_figure, profile_heatmap, segment_colours, segment_size_figure)
 from .format import human_number, human_ratio, human_share
 from .rules import number_text
 
@@ -27,6 +27,7 @@ FIGURES = (
     ("dendrogram", "How the customers group (dendrogram)", dendrogram_figure),
     ("pair-plot", "The segments on their most telling features",
      lambda result: pair_plot_figure(result, per_segment=REPORT_POINTS_PER_SEGMENT)),
+    ("segment-sizes", "Segment sizes", segment_size_figure),
     ("profile", "Segment profiles", profile_heatmap),
     ("correlation", "Correlation between numeric features", correlation_figure),
 )
@@ -72,6 +73,35 @@ def _source(result: "Result") -> str:
     return str(result.params.get("source") or "") or "Customer segmentation"
 
 
+def _kept(ratio) -> str | None:
+    """The share of the clusters' tightness the rules keep (100 / cost ratio), as '97.9%'."""
+    if not isinstance(ratio, (int, float)) or isinstance(ratio, bool) or not ratio > 0:
+        return None
+    return f"{min(100.0, 100.0 / ratio):.1f}%"
+
+
+def _structure_facts(result: "Result") -> list[tuple[str, str]]:
+    """The structure verdict, what the rules keep and the price of each depth, where stored."""
+    record, ex, facts = result.k_selection, result.explanation, []
+    if record.get("structure") in ("strong", "moderate", "weak"):
+        text = f"{record['structure']}: {record.get('structure_reason') or ''}"
+        if record["structure"] == "weak":
+            text += (" The segments are cuts of a continuum rather than distinct groups."
+                     + (f" What to try: {record['advice']}" if record.get("advice") else ""))
+        facts.append(("Structure", _e(text)))
+    if _kept(ex.get("cost_ratio")):
+        facts.append(("Tightness kept", f"These rules keep {_kept(ex['cost_ratio'])} of the "
+                                        "clusters' tightness"))
+    costs = ex.get("depth_costs") if isinstance(ex.get("depth_costs"), dict) else {}
+    parts = [f"depth {_e(d)} keeps {_kept(r)}" for d, r in sorted(costs.items()) if _kept(r)]
+    if parts:
+        facts.append(("By rule depth", ", ".join(parts) + " of the clusters' tightness"))
+    best = record.get("best_k_3_8")
+    if isinstance(best, dict) and best.get("k") is not None:
+        facts.append(("Suggested k", _e(f"k = {best['k']}: {best.get('reason') or ''}")))
+    return facts
+
+
 def _header(result: "Result") -> str:
     """Title and the run's key facts: rows, method, k and why, rule fidelity."""
     data, ex, clustering = result.dataset, result.explanation, result.clustering
@@ -84,8 +114,10 @@ def _header(result: "Result") -> str:
         ("Segments", f"k = {clustering.get('k')}" + (f", plus {unusual:,} unusual customers"
                                                       if unusual else "")),
         ("Why this k", _e(result.k_selection.get("reason", ""))),
-        ("Rules fidelity", f"{_e(human_share(ex.get('fidelity')))} of customers are put by the "
-                           "rules in the segment of their own cluster"),
+        *_structure_facts(result),
+        ("Agreement with the unconstrained clusters",
+         f"{_e(human_share(ex.get('fidelity')))} of customers are put by the rules in the segment "
+         "of their own cluster"),
         ("Rule depth", f"{_e(ex.get('depth'))} ({_e(ex.get('leaves'))} leaves); rule partition "
                        f"cost {_e(human_ratio(ex.get('cost_ratio')))} that of the clusters"),
         ("Created", _e(result.created_at or "n/a")),

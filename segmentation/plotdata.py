@@ -9,6 +9,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from explain.logscale import wants_log
+
 from .ward import condense_linkage
 
 POINTS_PER_SEGMENT = 400
@@ -48,6 +50,17 @@ def point_sample(table: pd.DataFrame, columns: list[str], segment: np.ndarray, *
             "rows_total": int(len(segment))}
 
 
+def bin_edges(values: np.ndarray) -> tuple[np.ndarray, str]:
+    """BINS bins even in the values ("linear"), or even in log10(1 + x) ("log") for a skewed
+    non-negative column, whose linear bins would put nearly every customer in the first one."""
+    if not wants_log(values):
+        return np.histogram_bin_edges(values, bins=BINS), "linear"
+    top = np.log10(1.0 + np.nanmax(values))
+    edges = 10.0 ** np.linspace(np.log10(1.0 + np.nanmin(values)), top, BINS + 1) - 1.0
+    edges[0], edges[-1] = np.nanmin(values), np.nanmax(values)
+    return edges, "log"
+
+
 def distributions(filled: pd.DataFrame, features: list, segment: np.ndarray) -> dict:
     """Per feature: bin edges (numeric) or levels, and counts per segment."""
     out = {}
@@ -56,9 +69,10 @@ def distributions(filled: pd.DataFrame, features: list, segment: np.ndarray) -> 
         column = filled[feature.name]
         if feature.kind == "numeric":
             values = column.to_numpy(dtype="float64")
-            edges = np.histogram_bin_edges(values, bins=BINS)
+            edges, scale = bin_edges(values)
             counts = {int(s): np.histogram(values[segment == s], bins=edges)[0].tolist() for s in segs}
-            out[feature.name] = {"kind": "numeric", "edges": edges.tolist(), "counts": counts}
+            out[feature.name] = {"kind": "numeric", "edges": edges.tolist(), "counts": counts,
+                                 "scale": scale}
         else:
             levels = column.value_counts().index[:12].tolist()
             counts = {int(s): [int(((column == lv).to_numpy() & (segment == s)).sum()) for lv in levels]

@@ -79,3 +79,11 @@ signin_failures = Table(
     Column("failures", Integer, nullable=False),
     Column("last_at", Float, nullable=False),
 )
+
+segment_names = Table(
+    "segment_names", metadata,                       # names the run's owner gave its segments
+    Column("run_id", String(32), ForeignKey("runs.id"), primary_key=True),
+    Column("segment_id", Integer, primary_key=True),
+    Column("name", String(255), nullable=False),
+    Column("renamed_at", String(32), nullable=False),
+)

@@ -250,8 +250,8 @@ def test_only_the_owner_can_cancel_and_run_again(site, store):
 def test_switching_tab_draws_it_and_puts_it_in_the_url(site):
     app, run_id, _ = site
     with session_of(app, OWNER):
-        out = switch_tab("rules", ref={"run": run_id}, search="?segment=2")
-        odd = switch_tab("nonsense", ref={"run": run_id}, search="?tab=k")
+        out = switch_tab([], tab="rules", ref={"run": run_id}, search="?segment=2")
+        odd = switch_tab([], tab="nonsense", ref={"run": run_id}, search="?tab=k")
     assert out["search"] == "?segment=2&tab=rules"
     rows = [r for r in walk(out["content"]) if isinstance(r, html.Tr)][1:]
     assert ["table-active" in (r.className or "") for r in rows][:3] == [False, True, False]
@@ -264,12 +264,12 @@ def test_a_share_reference_is_resolved_from_its_token_only(site, store):
     with session_of(app, OWNER):
         token = store.create_share(run_id, owner=OWNER)
     with session_of(app, OTHER):
-        out = switch_tab("k", ref={"token": token, "run": other_run}, search="")
+        out = switch_tab([], tab="k", ref={"token": token, "run": other_run}, search="")
         assert ids.K_SELECTION_GRAPH in ids_of(out["content"])
         with pytest.raises(PreventUpdate):
-            switch_tab("k", ref={"token": "x" * 43, "run": run_id}, search="")
+            switch_tab([], tab="k", ref={"token": "x" * 43, "run": run_id}, search="")
         with pytest.raises(PreventUpdate):
-            switch_tab("k", ref={"run": run_id}, search="")  # OWNER's private run
+            switch_tab([], tab="k", ref={"run": run_id}, search="")  # OWNER's private run
 
 
 def test_picking_pair_plot_features_redraws_from_the_stored_result(site):
@@ -280,7 +280,7 @@ def test_picking_pair_plot_features_redraws_from_the_stored_result(site):
         out = redraw_pairs(picked, ref={"run": run_id})
         two = redraw_pairs(["age", "annual_income"], ref={"run": run_id})
         one = redraw_pairs(["age"], ref={"run": run_id})
-    labels = [d["label"] for d in out["figure"].data[0].dimensions]
+    labels = [d["label"].removesuffix(" (log scale)") for d in out["figure"].data[0].dimensions]
     assert labels == ["Annual income", "Age", "Spending score", "Visits per month"]
     assert {o["value"] for o in out["options"] if o["disabled"]} == {"days_since_last_purchase"}
     assert [d["label"] for d in two["figure"].data[0].dimensions] == ["Age", "Annual income"]

@@ -47,14 +47,15 @@ def test_plotly_js_is_inlined_exactly_once(hostile_run):
     assert page.count(plotly_js[:300]) == 1
     rest = page.replace(plotly_js, "")
     assert "<script src=" not in rest and "cdn.plot.ly" not in rest
-    assert rest.count("Plotly.newPlot(") == 5
+    assert rest.count("Plotly.newPlot(") == 6
 
 
 def test_every_section_is_there(hostile_run):
     _, page = hostile_run
     for section in SECTIONS:
         assert f'<section id="{section}">' in page
-    for key in ("k-selection", "dendrogram", "pair-plot", "profile", "correlation"):
+    for key in ("k-selection", "dendrogram", "pair-plot", "segment-sizes", "profile",
+                "correlation"):
         assert f'id="figure-{key}"' in page
     assert page.startswith("<!DOCTYPE html>") and page.rstrip().endswith("</html>")
 
@@ -67,8 +68,11 @@ def test_header_states_rows_method_k_reason_and_fidelity(hostile_run):
     assert "<dt>Method</dt><dd>k-means</dd>" in page
     assert f"<dt>Segments</dt><dd>k = {result.clustering['k']}</dd>" in page
     assert f"<dt>Why this k</dt><dd>{result.k_selection['reason']}</dd>" in page
-    assert (f"<dt>Rules fidelity</dt><dd>{fidelity} of customers are put by the rules in the "
-            "segment of their own cluster</dd>") in page
+    assert (f"<dt>Agreement with the unconstrained clusters</dt><dd>{fidelity} of customers are "
+            "put by the rules in the segment of their own cluster</dd>") in page
+    kept = f"{100 / result.explanation['cost_ratio']:.1f}%"
+    assert (f"<dt>Tightness kept</dt><dd>These rules keep {kept} of the clusters' tightness"
+            "</dd>") in page
 
 
 def test_cards_carry_name_size_rule_strategy_and_colour(hostile_run):
@@ -90,7 +94,7 @@ def test_rules_table_lists_precision_coverage_and_sql(hostile_run):
     table = page[page.index('<section id="rules">'):page.index('<section id="k-selection">')]
     assert table.count("<tr>") == len(result.segments) + 1
     assert table.count("<pre>") == len(result.segments)
-    assert "COALESCE(&quot;&lt;img src=x onerror=alert(1)&gt;&quot;" in table
+    assert "&quot;&lt;img src=x onerror=alert(1)&gt;&quot;" in table
     first = result.segments[0]
     assert (f'<td class="num">{human_share(first["precision"])}</td>'
             f'<td class="num">{human_share(first["coverage"])}</td>') in table

@@ -229,8 +229,10 @@ def routing(deps, *, path: str, search: str = "") -> dict:
 
 
 def tab_call(deps, *, ref, tab="segments") -> dict:
-    return callback_body(deps, output="tab-content.children", values={
-        "run-tabs.active_tab": tab, "view-ref.data": ref, "view-location.search": ""})
+    body = callback_body(deps, output="tab-content.children", values={
+        f"run-tab-{tab}.n_clicks": 1, "view-ref.data": ref, "view-location.search": ""})
+    body["changedPropIds"] = [f"run-tab-{tab}.n_clicks"]
+    return body
 
 
 def run_callbacks(site, *, deps) -> list[tuple[str, dict]]:

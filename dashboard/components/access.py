@@ -15,7 +15,10 @@ import flask
 from segmentation.outputs import rules_sql
 from segmentation.result import Result
 
+from service.segment_names import names_of
+
 from ..context import current_owner, get_settings, get_store, visible_run
+from ..renaming import named_result
 from ..sharing import record_share_failure, share_blocked, share_result
 
 RUN_ID = re.compile(r"^[0-9a-f]{32}$")
@@ -107,24 +110,34 @@ def view_from_ref(ref) -> View | None:
     return run_view(ref.get("run"))
 
 
-def load_result(view: View) -> Result | None:
-    """The stored Result of a finished run (None if it is missing or unreadable); a shared view
-    gets the filtered copy of `share_result`."""
-    if view.run.get("status") != "done":
-        return None
-    text = get_store().result_json(view.run_id)
+def stored_result(run_id: str) -> Result | None:
+    """A run's stored Result with the owner's segment names (None if missing or unreadable)."""
+    store = get_store()
+    text = store.result_json(run_id)
     if not text:
         return None
     try:
         result = Result.from_json(text)
     except (ValueError, TypeError, KeyError):
         return None
+    return named_result(result, names_of(store, run_id))
+
+
+def load_result(view: View) -> Result | None:
+    """The stored Result of a finished run, with the owner's segment names (None if it is missing
+    or unreadable); a shared view gets the filtered copy of `share_result`."""
+    if view.run.get("status") != "done":
+        return None
+    result = stored_result(view.run_id)
+    if result is None:
+        return None
     return share_result(result) if view.is_shared else result
 
 
 def rules_sql_text(view: View) -> str:
-    """The run's rules.sql, or an empty string; a shared view's is rebuilt without the id column."""
-    if view.is_shared:
+    """The run's rules.sql, or an empty string; a shared view's is rebuilt without the id column,
+    and so is a renamed run's (its comments name the segments)."""
+    if view.is_shared or names_of(get_store(), view.run_id):
         result = load_result(view)
         return rules_sql(result) if result is not None else ""
     content = get_store().artifact(view.run_id, "rules.sql")

@@ -4,11 +4,13 @@ from __future__ import annotations
 import dash_bootstrap_components as dbc
 from dash import dcc, html
 
-from explain.figures import segment_colours
+from explain.figures import segment_colours, segment_size_figure
 from explain.format import feature_label, human_number, human_share
 
 from .. import ids
-from .common import percent, swatch
+from ..renaming import MAX_LENGTH
+from . import page_ids
+from .common import graph, percent, swatch
 from .urlstate import view_href
 
 UNUSUAL_ID = 0
@@ -61,15 +63,34 @@ def _strategy(segment: dict) -> list:
     return parts
 
 
-def _header(segment: dict, *, colour: str) -> dbc.CardHeader:
+def rename_form(segment: dict) -> html.Details:
+    """The owner's rename control: a native disclosure (keyboard-operable), a field and a button."""
+    sid = int(segment["id"])
+    return html.Details([
+        html.Summary("Rename", className="small rename-toggle"),
+        html.Div([
+            html.Label([html.Span(f"New name for segment {sid}", className="visually-hidden"),
+                        dbc.Input(id=page_ids.rename_input(sid), value=segment["name"],
+                                  maxLength=MAX_LENGTH, size="sm", type="text",
+                                  class_name="rename-input")], className="flex-grow-1 mb-0"),
+            html.Button("Save", id=page_ids.rename_save(sid), type="button", n_clicks=0,
+                        className="btn btn-primary btn-sm rename-save"),
+        ], className="d-flex gap-2 mt-1"),
+        html.Div(id=page_ids.rename_message(sid), className="small mt-1", role="status"),
+    ], className="mt-1 rename")
+
+
+def _header(segment: dict, *, colour: str, can_rename: bool) -> dbc.CardHeader:
     label = "Unusual" if int(segment["id"]) == UNUSUAL_ID else f"Segment {segment['id']}"
     return dbc.CardHeader([
         html.Div([swatch(colour), html.Span(label, className="small text-muted")],
                  className="d-flex align-items-center gap-2 mb-1"),
-        html.H3(segment["name"], className="h6 mb-1 segment-name"),
+        html.H3(segment["name"], className="h6 mb-1 segment-name",
+                id=page_ids.segment_name(int(segment["id"]))),
         html.Div(f"{human_number(segment['size'])} customers · {human_share(segment['share'])}",
                  className="small text-muted"),
-    ], className="bg-white")
+        rename_form(segment) if can_rename else None,
+    ], className="segment-card-header")
 
 
 def _body(segment: dict, *, base_path: str) -> dbc.CardBody:
@@ -91,19 +112,32 @@ def _body(segment: dict, *, base_path: str) -> dbc.CardBody:
     ])
 
 
-def segment_card(segment: dict, *, colour: str, base_path: str, selected: bool) -> dbc.Card:
+def segment_card(segment: dict, *, colour: str, base_path: str, selected: bool,
+                 can_rename: bool = False) -> dbc.Card:
     """One segment's card, edged in its colour; `selected` rings it (the URL's ?segment=)."""
     classes = "segment-card h-100 shadow-sm" + (" segment-selected" if selected else "")
-    return dbc.Card([_header(segment, colour=colour), _body(segment, base_path=base_path)],
+    return dbc.Card([_header(segment, colour=colour, can_rename=can_rename),
+                     _body(segment, base_path=base_path)],
                     className=classes, style={"borderTopColor": colour, "--segment": colour},
                     id=f"segment-card-{int(segment['id'])}")
 
 
-def segment_cards(result, *, base_path: str, selected: int | None) -> html.Div:
-    """The cards of every segment in a responsive grid (id ids.SEGMENT_CARDS)."""
+def segment_cards(result, *, base_path: str, selected: int | None,
+                  can_rename: bool = False) -> html.Div:
+    """The cards of every segment in a responsive grid (id ids.SEGMENT_CARDS), with a rename
+    control on each for the run's owner."""
     colours = segment_colours(result)
     cols = [dbc.Col(segment_card(seg, colour=colours[int(seg["id"])], base_path=base_path,
-                                 selected=int(seg["id"]) == selected),
+                                 selected=int(seg["id"]) == selected, can_rename=can_rename),
                     xs=12, md=6, xl=4, className="mb-4")
             for seg in result.segments]
     return html.Div(dbc.Row(cols), id=ids.SEGMENT_CARDS)
+
+
+def segments_tab(result, *, base_path: str, selected: int | None,
+                 can_rename: bool = False) -> html.Div:
+    """The Segments tab: the size of every segment, then their cards."""
+    return html.Div([
+        graph(page_ids.SEGMENT_SIZE_GRAPH, segment_size_figure(result)),
+        segment_cards(result, base_path=base_path, selected=selected, can_rename=can_rename),
+    ])

@@ -12,7 +12,7 @@ from segmentation.errors import InputError
 
 from .. import ids
 from . import page_ids
-from .common import graph, section, table
+from .common import graph, scroller, section, table
 
 K_COLUMNS = (("inertia", "Inertia"), ("silhouette", "Silhouette"),
              ("calinski_harabasz", "Calinski-Harabasz"), ("davies_bouldin", "Davies-Bouldin"),
@@ -132,13 +132,23 @@ def profiles_tab(result) -> html.Div:
     picker = dcc.Dropdown(id=ids.DISTRIBUTION_FEATURE, options=distribution_options(result),
                           value=feature, clearable=False, placeholder="Pick a feature")
     return html.Div([
-        section("Segment profiles", graph(ids.PROFILE_GRAPH, profile_heatmap(result))),
+        section("Segment profiles", [
+            html.P("Numbers show each segment's mean and percentages each level's share of the "
+                   "segment; the colour is how far that lies from all customers.",
+                   className="small text-muted"),
+            wide_graph(ids.PROFILE_GRAPH, profile_heatmap(result))]),
         section("Distribution by segment", [
             dbc.Row([dbc.Col(dbc.Label("Feature", html_for=ids.DISTRIBUTION_FEATURE), md=3),
                      dbc.Col(picker, md=9)], className="mb-2 g-2 align-items-center"),
             graph(ids.DISTRIBUTION_GRAPH, distribution_for(result, feature=feature)),
         ]),
     ])
+
+
+def wide_graph(graph_id: str, figure) -> html.Div:
+    """A figure that needs room (one column per feature): it scrolls sideways on a phone."""
+    meta = figure.layout.meta if isinstance(figure.layout.meta, dict) else {}
+    return scroller(graph(graph_id, figure), min_width=meta.get("min_width"))
 
 
 def _metric(value) -> str:

@@ -91,9 +91,21 @@ def table(head: list[str], *, rows: list[list], table_id: str | None = None,
                  for i, value in enumerate(row)]
         body.append(html.Tr(cells, className=(row_classes[r] or None) if row_classes else None))
     props = {"id": table_id} if table_id else {}
-    return html.Div(html.Table([header, html.Tbody(body)],
+    return scroller(html.Table([header, html.Tbody(body)],
                                className=f"table table-sm table-hover align-middle mb-0 {class_name}",
-                               **props), className="table-responsive")
+                               **props))
+
+
+def scroller(child, *, min_width: int | None = None) -> html.Div:
+    """A horizontally scrolling box with a visible cue on narrow screens (a table, a wide chart).
+
+    The cue line shows below 768 px (assets/clearseg.css); the box can be focused and scrolled
+    with the arrow keys.
+    """
+    inner = html.Div(child, style={"minWidth": f"{min_width}px"}) if min_width else child
+    return html.Div([html.Div("Scroll sideways to see all of it →", className="scroll-cue",
+                              **{"aria-hidden": "true"}),
+                     html.Div(inner, className="table-responsive scroll-box", tabIndex="0")])
 
 
 def bullet_list(items: list, *, empty: str = "None.") -> html.Ul | html.P:

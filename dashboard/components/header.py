@@ -5,7 +5,9 @@ import dash_bootstrap_components as dbc
 from dash import html
 
 from .. import ids
+from . import page_ids
 from .common import METHOD_NAMES, facts, percent, status_badge, when
+from .structure import kept_text
 
 DOWNLOADS = (
     ("assignments.csv", ids.DOWNLOAD_ASSIGNMENTS, "Assignments (CSV)"),
@@ -29,12 +31,14 @@ def run_facts(result, *, created: str | None) -> html.Dl:
     """Rows, method, k, rule fidelity and when the run was made."""
     data, clustering = result.dataset, result.clustering
     unusual = clustering.get("unusual") or 0
+    kept = kept_text(result.explanation.get("cost_ratio"))
     k_text = f"{clustering.get('k')}" + (f" + {unusual:,} unusual" if unusual else "")
     return facts([
         ("Rows", f"{data.get('rows_used', 0):,} used of {data.get('rows_read', 0):,}"),
         ("Method", METHOD_NAMES.get(clustering.get("method"), str(clustering.get("method")))),
         ("Segments (k)", k_text),
-        ("Rule fidelity", percent(result.explanation.get("fidelity"))),
+        *([("Tightness kept", kept + " of the clusters' tightness")] if kept else []),
+        ("Agreement with the clusters", percent(result.explanation.get("fidelity"))),
         ("Created", when(created or result.created_at)),
     ], class_name="run-facts mb-0")
 
@@ -68,13 +72,24 @@ def summary_card(result, *, created: str | None, downloads) -> dbc.Card:
 
 
 VISIBILITY = (("private", "Only me"), ("team", "My team (every signed-in editor)"),
-              ("public", "Anyone with the address (read-only)"))
+              ("public", "Anyone with the address (read-only, with row-level downloads)"))
+PUBLIC_WARNING = ("Anyone who has this page's address can open it and download its row-level "
+                  "files: assignments.csv lists every customer's id and segment. Use a share "
+                  "link instead to show the segments without the customers.")
+
+
+def visibility_warning(visibility) -> dbc.Alert | None:
+    """What 'anyone with the address' exposes, shown while the run is public."""
+    if visibility != "public":
+        return None
+    return dbc.Alert(PUBLIC_WARNING, color="warning", class_name="small mb-0 mt-2 py-2")
 
 
 def visibility_picker(current: str) -> html.Div:
-    """Who may open this run besides its owner (owner only)."""
+    """Who may open this run besides its owner (owner only), and what public exposes."""
     return html.Div([
         html.Label("Visible to", htmlFor=ids.RUN_VISIBILITY, className="label"),
         dbc.Select(id=ids.RUN_VISIBILITY, value=current or "private", size="sm",
                    options=[{"label": label, "value": value} for value, label in VISIBILITY]),
+        html.Div(visibility_warning(current), id=page_ids.VISIBILITY_WARNING, role="status"),
     ], className="mt-3")

@@ -25,14 +25,61 @@ VIEW_REF = "view-ref"
 VIEW_LOCATION = "view-location"
 RUN_BODY = "run-body"
 RUN_RETRY = "run-retry"
+RUN_ELAPSED = "run-elapsed"
 TAB_CONTENT = "tab-content"
 PAIR_DEFAULTS = "pair-defaults"
 SHARE_EXPIRY = "share-expiry"
 SHARE_MESSAGE = "share-message"
+SHARE_COPY = "share-copy"
+SHARE_COPY_STATUS = "share-copy-status"
+SQL_COPY = "rules-sql-copy"
+SQL_COPY_STATUS = "rules-sql-copy-status"
+RULES_SQL_TEXT = "rules-sql-text"
+SEGMENT_SIZE_GRAPH = "segment-size-graph"
+STRUCTURE_VERDICT = "structure-verdict"
+DEPTH_COSTS = "depth-costs"
+K_SWITCHER = "k-switcher"
+K_OPTION = "k-option"
+K_OPTIONS = "k-options"
+VISIBILITY_WARNING = "run-visibility-warning"
+SEGMENT_NAME = "segment-name"
+RENAME_INPUT = "rename-input"
+RENAME_SAVE = "rename-save"
+RENAME_MESSAGE = "rename-message"
 
 ROLE_SELECT = "role-select"
 SHARE_ROW = "share-row"
 SHARE_REVOKE = "share-revoke"
+
+
+def k_option(k: int) -> dict:
+    """The block of one candidate k's segments under the k switcher."""
+    return {"type": K_OPTION, "index": int(k)}
+
+
+def tab_button(key: str) -> str:
+    """The button of one tab of a run's report ("run-tab-rules")."""
+    return f"run-tab-{key}"
+
+
+def segment_name(segment_id: int) -> dict:
+    """The heading holding a segment's name on its card."""
+    return {"type": SEGMENT_NAME, "index": int(segment_id)}
+
+
+def rename_input(segment_id: int) -> dict:
+    """The owner's text field for a segment's new name."""
+    return {"type": RENAME_INPUT, "index": int(segment_id)}
+
+
+def rename_save(segment_id: int) -> dict:
+    """The button that saves a segment's new name."""
+    return {"type": RENAME_SAVE, "index": int(segment_id)}
+
+
+def rename_message(segment_id: int) -> dict:
+    """What the rename of a segment answered (saved, or what to change)."""
+    return {"type": RENAME_MESSAGE, "index": int(segment_id)}
 
 
 def order_field(name: str) -> str:

@@ -1,6 +1,8 @@
 """A run that is not finished: the live progress card, or the failed / cancelled card."""
 from __future__ import annotations
 
+from datetime import datetime, timezone
+
 import dash_bootstrap_components as dbc
 from dash import html
 
@@ -24,18 +26,42 @@ def stage_label(stage) -> str:
     return dict(STAGES).get(stage, str(stage or "").replace("_", " ").capitalize())
 
 
-def progress_state(run: dict) -> dict:
-    """The bar's value (0-100) and label, and the status sentence, of a queued or running run."""
+def _seconds_since(iso, *, now: datetime) -> float | None:
+    try:
+        moment = datetime.fromisoformat(str(iso))
+    except (TypeError, ValueError):
+        return None
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=timezone.utc)
+    return max(0.0, (now - moment).total_seconds())
+
+
+def elapsed_text(run: dict, *, now: datetime | None = None) -> str:
+    """'in the queue for 12 s' while queued, '1 min 05 s elapsed' once started ('' if unknown)."""
+    now = now or datetime.now(timezone.utc)
+    queued = run["status"] == "queued" or not run.get("started_at")
+    seconds = _seconds_since(run.get("created_at" if queued else "started_at"), now=now)
+    if seconds is None:
+        return ""
+    minutes, rest = divmod(int(seconds), 60)
+    span = f"{minutes} min {rest:02d} s" if minutes else f"{rest} s"
+    return f"in the queue for {span}" if queued else f"{span} elapsed"
+
+
+def progress_state(run: dict, *, now: datetime | None = None) -> dict:
+    """The bar's value (0-100) and label, the status sentence and the time elapsed, of a queued
+    or running run."""
+    elapsed = elapsed_text(run, now=now)
     if run["status"] == "queued":
-        return {"value": 0, "label": "", "status": "Queued: " + (run.get("message") or
-                                                                 "waiting for a free runner")}
+        return {"value": 0, "label": "", "elapsed": elapsed,
+                "status": "Queued: " + (run.get("message") or "waiting for a free runner")}
     percent = int(round(100 * min(max(float(run.get("progress") or 0.0), 0.0), 1.0)))
     stage = stage_label(run.get("stage")) or "Starting"
     message = run.get("message") or ""
     status = f"{stage} · {percent}%" + (f" · {message}" if message else "")
     if run.get("cancel_requested"):
         status = "Cancelling: the run stops at its next step"
-    return {"value": percent, "label": f"{percent}%", "status": status}
+    return {"value": percent, "label": f"{percent}%", "status": status, "elapsed": elapsed}
 
 
 def _steps(run: dict) -> html.Ol:
@@ -62,7 +88,10 @@ def progress_card(run: dict, *, can_cancel: bool) -> dbc.Card:
         dbc.Progress(id=ids.RUN_PROGRESS, value=state["value"], label=state["label"],
                      striped=True, animated=True, class_name="run-progress mb-2",
                      style={"height": "1.4rem"}),
-        html.Div([html.Span(state["status"], id=ids.RUN_STATUS, className="text-muted small"),
+        html.Div([html.Div([html.Span(state["status"], id=ids.RUN_STATUS,
+                                      className="text-muted small"),
+                            html.Span(state["elapsed"], id=page_ids.RUN_ELAPSED,
+                                      className="text-muted small ms-2 run-elapsed")]),
                   cancel if can_cancel else None],
                  className="d-flex justify-content-between align-items-center gap-3"),
     ]), className="shadow-sm mb-4 progress-card")

@@ -8,7 +8,9 @@ from explain.figures import segment_colours
 from explain.format import human_number
 
 from .. import ids
+from . import page_ids
 from .common import bullet_list, percent, section, swatch, table
+from .structure import depth_costs_line, kept_text
 
 
 def rules_table(result, *, selected: int | None) -> html.Div:
@@ -30,24 +32,39 @@ def rules_table(result, *, selected: int | None) -> html.Div:
 
 
 def _depth_text(explanation: dict) -> str:
-    """Depth, leaves and what the rule partition costs against the clusters."""
-    text = f"Rule depth {explanation.get('depth')} ({explanation.get('leaves')} leaves)."
-    ratio = explanation.get("cost_ratio")
-    if ratio is not None:
-        text += (f" The segments as the rules cut them are {ratio:.2f}x as spread as the clusters "
-                 "(1.00x: just as tight).")
-    return text
+    """Depth and leaves of the rule tree."""
+    return f"Rule depth {explanation.get('depth')} ({explanation.get('leaves')} leaves)."
+
+
+def _lead(explanation: dict) -> list:
+    """What the rules keep of the clusters' tightness (when stored), then the depth trade-off."""
+    kept = kept_text(explanation.get("cost_ratio"))
+    if kept is None:
+        return []
+    return [html.P([html.Span(kept, className="display-6 me-2 fidelity tightness-kept"),
+                    "of the clusters' tightness is kept by these rules."], className="mb-2"),
+            depth_costs_line(explanation)]
 
 
 def _fidelity(result) -> html.Div:
     ex = result.explanation
+    agreement = html.P([html.Span(percent(ex.get("fidelity")), className="fw-semibold me-1"),
+                        "agreement with the unconstrained clusters: the share of customers the "
+                        "rules put in the segment of their own cluster."], className="mb-2")
     return html.Div([
-        html.P([html.Span(percent(ex.get("fidelity")), className="display-6 me-2 fidelity"),
-                "of customers are put by the rules in the segment of their own cluster."],
-               className="mb-2"),
+        agreement,
         html.P(_depth_text(ex), className="small text-muted mb-2"),
         bullet_list(list(ex.get("notes") or []), empty="No notes on the rules."),
     ])
+
+
+def copy_button(button_id: str, *, status_id: str, label: str) -> html.Div:
+    """A real button that copies text (see assets/clearseg.js), and where it says it did."""
+    return html.Div([
+        html.Button(label, id=button_id, type="button", n_clicks=0,
+                    className="btn btn-outline-secondary btn-sm copy-button"),
+        html.Span(id=status_id, className="small text-muted ms-2", role="status"),
+    ], className="mb-2")
 
 
 def _segment_sql(result, *, selected: int | None) -> list:
@@ -67,14 +84,18 @@ def rules_tab(result, *, selected: int | None, rules_sql: str) -> html.Div:
     """The whole Rules tab."""
     note = html.P("Precision: share of the customers a rule selects that are in its cluster. "
                   "Coverage: share of the cluster the rule selects.", className="small text-muted")
-    full = html.Pre(rules_sql or "rules.sql is not available for this run.", className="sql mb-0")
+    full = html.Pre(rules_sql or "rules.sql is not available for this run.", className="sql mb-0",
+                    id=page_ids.RULES_SQL_TEXT)
     return html.Div([
-        section("Rules", [rules_table(result, selected=selected), note]),
+        section("Rules", [*_lead(result.explanation), rules_table(result, selected=selected),
+                          note]),
         dbc.Row([
-            dbc.Col(section("Fidelity", _fidelity(result)), lg=5),
+            dbc.Col(section("Agreement with the clusters", _fidelity(result)), lg=5),
             dbc.Col(section("Each segment as a SQL condition", _segment_sql(result,
                                                                             selected=selected)),
                     lg=7),
         ]),
-        section("rules.sql (SQLite, DuckDB, PostgreSQL)", full),
+        section("rules.sql (SQLite, DuckDB, PostgreSQL)", [
+            copy_button(page_ids.SQL_COPY, status_id=page_ids.SQL_COPY_STATUS,
+                        label="Copy the SQL"), full]),
     ])

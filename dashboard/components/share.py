@@ -5,7 +5,7 @@ import time
 from datetime import datetime, timezone
 
 import dash_bootstrap_components as dbc
-from dash import dcc, html
+from dash import html
 
 from .. import ids
 from . import page_ids
@@ -76,9 +76,12 @@ def share_box(shares: list[dict]) -> dbc.Card:
                 dbc.Col(dbc.Button("Create link", id=ids.SHARE_BUTTON, color="primary", size="sm",
                                    class_name="w-100"), sm=6),
             ], className="g-2 mb-2"),
-            dbc.InputGroup([url, dcc.Clipboard(target_id=ids.SHARE_URL, title="Copy the link",
-                                               className="btn btn-outline-secondary")],
-                           size="sm", class_name="mb-2"),
+            dbc.InputGroup([url, html.Button("Copy", id=page_ids.SHARE_COPY, type="button",
+                                             n_clicks=0, title="Copy the link",
+                                             className="btn btn-outline-secondary copy-button")],
+                           size="sm", class_name="mb-1"),
+            html.Div(id=page_ids.SHARE_COPY_STATUS, className="small text-muted mb-2",
+                     role="status"),
             html.Div(id=page_ids.SHARE_MESSAGE),
             html.Div(link_list(shares), id=ids.SHARE_LIST, className="share-links"),
         ]),

@@ -16,6 +16,7 @@ from ..components.header import (download_links, shared_download, summary_card, 
                                  visibility_picker)
 from ..components.progress import ACTIVE, POLL_MS, ended_card, progress_card
 from ..components.share import share_box
+from ..components.structure import structure_block
 from ..components.tabs import tabs_block
 from ..components.urlstate import ViewQuery, parse_query
 from ..context import current_owner, get_settings, get_store
@@ -34,12 +35,20 @@ def title(run_id=None, **_query) -> str:
     return f"Run: {view.run['title']} · Clearseg" if view else "Run not found · Clearseg"
 
 
+DEMO_OWNER = "demo"
+
+
 def _note(view: View) -> str | None:
+    """Whose run this is, for anyone but its owner."""
     if view.is_shared:
         return "A read-only view shared with you."
-    if not view.is_owner:
+    if view.is_owner:
+        return None
+    if view.run.get("owner") == DEMO_OWNER:
         return "A public demo run: read-only."
-    return None
+    if view.run.get("visibility") == "team":
+        return "A run shared with your team: read-only."
+    return "A run its owner opened to anyone with the address: read-only."
 
 
 def report_body(view: View, *, result, query: ViewQuery) -> list:
@@ -57,7 +66,9 @@ def report_body(view: View, *, result, query: ViewQuery) -> list:
         top = summary
     sql = rules_sql_text(view) if query.tab == "rules" else ""
     return [title_bar(view.run["title"], status="done", note=_note(view)), top,
-            tabs_block(result, query=query, base_path=view.base_path, rules_sql=sql)]
+            structure_block(result),
+            tabs_block(result, query=query, base_path=view.base_path, rules_sql=sql,
+                       can_rename=view.is_owner)]
 
 
 def _status_parts(view: View, *, query: ViewQuery) -> list:
