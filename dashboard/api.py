@@ -9,45 +9,32 @@ import math
 
 import flask
 
-from segmentation.errors import InputError
-from segmentation.pipeline import METHODS
+from segmentation.options import OptionError, RunOptions
 
 from .context import current_owner, get_settings, get_store
 
 api = flask.Blueprint("clearseg_api", __name__, url_prefix="/api")
 
-OPTION_KEYS = ("method", "k", "features", "id_column", "max_depth", "seed", "roles", "orders")
+def _error(message: str, status: int, **extra):
+    return flask.jsonify(error=message, **extra), status
 
 
-def _error(message: str, status: int):
-    return flask.jsonify(error=message), status
-
-
-def clean_options(raw: dict, *, source: str) -> dict:
-    """Run options from user input, checked; raises InputError with what to fix."""
-    options = {k: raw.get(k) for k in OPTION_KEYS if raw.get(k) not in (None, "", [])}
-    method = options.get("method", "kmeans")
-    if method not in METHODS:
-        raise InputError(f"method must be one of {', '.join(METHODS)}")
-    k = options.get("k")
-    if k not in (None, "auto"):
-        if not isinstance(k, int) or isinstance(k, bool) or not 2 <= k <= 20:
-            raise InputError("k must be 'auto' or a whole number from 2 to 20")
-    depth = options.get("max_depth", 3)
-    if not isinstance(depth, int) or not 2 <= depth <= 4:
-        raise InputError("max_depth must be 2, 3 or 4")
-    for key in ("features",):
-        if key in options and not (isinstance(options[key], list)
-                                    and all(isinstance(v, str) for v in options[key])):
-            raise InputError(f"{key} must be a list of column names")
-    options.update(method=method, k=None if k in (None, "auto") else k, max_depth=depth,
-                   seed=int(options.get("seed", 0)), source=source)
-    return options
+def clean_options(body: dict, *, upload: dict) -> RunOptions:
+    """The run options of a request body (every key but upload_id; null means the default),
+    checked against the upload's preview; OptionError names the JSON field to fix."""
+    raw = {key: value for key, value in body.items() if key != "upload_id" and value is not None}
+    if "source" in raw:
+        raise OptionError("source", "is set by the server from the upload's name; leave it out")
+    options = RunOptions(**raw, source=upload["filename"])
+    return options.checked_against(upload["preview"]) if upload["preview"] else options
 
 
 @api.post("/runs")
 def create_run():
-    body = flask.request.get_json(silent=True) or {}
+    body = flask.request.get_json(silent=True)
+    body = {} if body is None else body
+    if not isinstance(body, dict):
+        return _error("send a JSON object: {\"upload_id\": ..., and any run options}", 400)
     store, owner = get_store(), current_owner()
     upload = store.upload(str(body.get("upload_id", "")), owner=owner)
     if upload is None:
@@ -55,9 +42,9 @@ def create_run():
     if upload["error"]:
         return _error(upload["error"], 400)
     try:
-        options = clean_options(body, source=upload["filename"])
-    except InputError as exc:
-        return _error(str(exc), 400)
+        options = clean_options(body, upload=upload)
+    except OptionError as exc:
+        return _error(str(exc), 422, field=exc.field)
     run_id = store.submit(owner=owner, title=upload["filename"], options=options,
                           upload_id=upload["id"])
     return flask.jsonify(id=run_id, url=f"/runs/{run_id}"), 201

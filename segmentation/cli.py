@@ -11,7 +11,8 @@ from pathlib import Path
 
 from .errors import InputError
 from .loading import ORDER_KEYS, load_input
-from .pipeline import METHODS, STAGES, RunOptions, run_segmentation
+from .options import DEFAULT_DEPTH, DEPTH_MAX, DEPTH_MIN, METHODS, OptionError, RunOptions
+from .pipeline import STAGES, run_segmentation
 
 
 class Parser(argparse.ArgumentParser):
@@ -52,7 +53,8 @@ def _add_run_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--k", type=_k, default=None, help="auto (default) or a number of segments")
     p.add_argument("--features", help="comma-separated feature columns (default: all usable)")
     p.add_argument("--id-column", help="the column identifying a customer")
-    p.add_argument("--max-depth", type=int, default=3, help="rule depth, 2..4 (default 3)")
+    p.add_argument("--max-depth", type=int, default=DEFAULT_DEPTH,
+                   help=f"rule depth, {DEPTH_MIN}..{DEPTH_MAX} (default {DEFAULT_DEPTH})")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--quiet", action="store_true", help="no progress lines")
     add_debug(p)
@@ -77,11 +79,19 @@ def _progress(quiet: bool):
     return report
 
 
+FLAGS = {"method": "--method", "k": "--k", "max_depth": "--max-depth", "seed": "--seed",
+         "features": "--features", "id_column": "--id-column"}
+
+
 def _options(args, *, id_column=None, source="") -> RunOptions:
+    """The run's options from the flags; a bad value is reported under its flag."""
     features = tuple(f.strip() for f in args.features.split(",") if f.strip()) if args.features else None
-    return RunOptions(method=args.method, k=args.k, features=features,
-                      id_column=args.id_column or id_column, max_depth=args.max_depth,
-                      seed=args.seed, source=source)
+    try:
+        return RunOptions(method=args.method, k=args.k, features=features,
+                          id_column=args.id_column or id_column, max_depth=args.max_depth,
+                          seed=args.seed, source=source)
+    except OptionError as exc:
+        raise InputError(f"{FLAGS.get(exc.field, exc.field)}: {exc.problem}") from None
 
 
 def command_run(args) -> int:

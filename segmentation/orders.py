@@ -20,7 +20,7 @@ from segmentation.errors import InputError
 from segmentation.numbers import choose_decimal, decimal_evidence, to_numbers
 from segmentation.order_status import classify, find_status_column
 
-ROLES = ("customer", "date", "amount", "quantity", "category", "order", "status")
+ROLES = ("customer", "date", "amount", "quantity", "category", "order", "status", "price")
 MAX_CATEGORY_LEVELS = 12
 NEAR_CONSTANT = 0.9
 CONTENT_SHARE = 0.9  # share of readable values that lets content alone decide a role
@@ -35,6 +35,7 @@ _ROLE_LABELS = {
     "category": "category",
     "order": "order id",
     "status": "order status",
+    "price": "unit price",
 }
 _ROLE_FLAGS = {"customer": "--customer", "date": "--date", "amount": "--amount"}
 # Roles are matched by name in this order: "order_date" is a date, "total_quantity" a quantity.
@@ -113,8 +114,8 @@ class _Log:
 def detect_order_columns(df: pd.DataFrame) -> dict:
     """Guess which columns of an order log hold each role, by name first and content second.
 
-    Returns {"customer", "date", "amount", "quantity", "category", "order", "status"} -> column name
-    or None.
+    Returns {"customer", "date", "amount", "quantity", "category", "order", "status", "price"} ->
+    column name or None; a unit price is only looked for when there is a quantity and no amount.
     """
     return _detect(df, {})
 
@@ -135,7 +136,10 @@ def _detect(df: pd.DataFrame, fixed: dict) -> dict:
         used.add(found["amount"])
     if "status" not in found:
         found["status"] = find_status_column(sample, used)
-    return {role: found[role] for role in ROLES}
+        used.add(found["status"])
+    if found["amount"] is None and found["quantity"] is not None:
+        found["price"] = _price_column(sample, used)  # amount = quantity x unit price
+    return {role: found.get(role) for role in ROLES}
 
 
 def _sample_rows(df: pd.DataFrame) -> pd.DataFrame:
@@ -334,8 +338,6 @@ def _resolve_columns(df: pd.DataFrame, given: dict) -> tuple[dict, list[str]]:
             )
     _check_distinct(fixed)
     columns = _detect(df, fixed)
-    if columns["amount"] is None and columns["quantity"] is not None:
-        columns["price"] = _price_column(_sample_rows(df), set(columns.values()))
     for role in ("customer", "date", "amount"):
         if columns[role] is None and not (role == "amount" and columns.get("price")):
             raise InputError(

@@ -20,37 +20,14 @@ from .clustering import density_labels, density_record, order_by_size, refine_km
 from .errors import InputError
 from .kselect import K_RANGE, choose_k, kmeans_candidates, ward_candidates
 from .metrics import SampleDistances, silhouette_sample, total_sse
+from .options import METHODS, RunOptions  # noqa: F401  (METHODS: re-exported)
 from .prepare import prepare, select_features
 from .result import Result
 from .roles import ROLES, ColumnRole, infer_roles
 from .summaries import summarize
 
 STAGES = ("reading", "preparing", "choosing_k", "clustering", "explaining", "profiling")
-METHODS = ("kmeans", "hierarchical", "density")
 Progress = Callable[[str, float, str], None]
-
-
-@dataclass(frozen=True)
-class RunOptions:
-    """What the user asked for; defaults are the product's defaults."""
-
-    method: str = "kmeans"
-    k: int | None = None                    # None: choose among 2..10
-    features: tuple[str, ...] | None = None
-    id_column: str | None = None
-    max_depth: int = 3
-    seed: int = 0
-    roles: tuple[tuple[str, str], ...] = ()  # (column, role) overrides
-    meanings: tuple[tuple[str, str], ...] = ()  # (column, meaning) overrides: explain/playbook.json
-    source: str = ""
-
-    def check(self) -> None:
-        if self.method not in METHODS:
-            raise InputError(f"unknown method '{self.method}': use one of {', '.join(METHODS)}")
-        if self.k is not None and not 2 <= self.k <= 20:
-            raise InputError(f"k must be between 2 and 20 (got {self.k})")
-        if not 2 <= self.max_depth <= 4:
-            raise InputError(f"max depth must be 2, 3 or 4 (got {self.max_depth})")
 
 
 @dataclass

@@ -101,7 +101,8 @@ def build_preview(path: str | Path, *, xlsx_max_unpacked_mb: float = XLSX_MAX_UN
     notes = list(raw.attrs.get("notes", [])) + notes
     roles = infer_roles(table)
     detected = detect_order_columns(shown)
-    looks_like_orders = bool(detected.get("date") and detected.get("customer") and detected.get("amount"))
+    looks_like_orders = bool(detected.get("date") and detected.get("customer")
+                             and (detected.get("amount") or detected.get("price")))
     head = shown.head(SHOWN_ROWS).astype("object").where(shown.head(SHOWN_ROWS).notna(), None)
     preview = {
         "rows_previewed": int(len(raw)),

@@ -43,9 +43,11 @@ class ColumnRole:
 
 
 def _looks_like_dates(series: pd.Series) -> bool:
-    """Text of which at least 90% parses as dates (checked on a sample)."""
+    """Text of which at least 90% parses as dates (checked on a sample); digit codes ("00017")
+    are ids or codes, not dates."""
     sample = series.dropna().head(500)
-    if sample.empty or not sample.astype(str).str.contains(r"\d").all():
+    text = sample.astype(str).str.strip()
+    if sample.empty or not text.str.contains(r"\d").all() or text.str.fullmatch(r"\d+").all():
         return False
     parsed = pd.to_datetime(sample, errors="coerce", format="mixed")
     return bool(parsed.notna().mean() >= 0.9)

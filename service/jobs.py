@@ -21,6 +21,7 @@ from pathlib import Path
 
 from segmentation.errors import InputError
 from segmentation.loading import load_input
+from segmentation.options import RunOptions
 
 from .previews import xlsx_limit_mb
 from .store import RunStore, database_unavailable, new_id
@@ -39,16 +40,9 @@ class Cancelled(Exception):
     """The user cancelled the run."""
 
 
-def run_options(options: dict):
-    """RunOptions from a stored run's settings."""
-    from segmentation.pipeline import RunOptions
-
-    return RunOptions(method=options.get("method", "kmeans"), k=options.get("k"),
-                      features=tuple(options["features"]) if options.get("features") else None,
-                      id_column=options.get("id_column") or None,
-                      max_depth=int(options.get("max_depth", 3)), seed=int(options.get("seed", 0)),
-                      roles=tuple(sorted((options.get("roles") or {}).items())),
-                      source=options.get("source", ""))
+def run_options(options: dict) -> RunOptions:
+    """RunOptions from a stored run's settings (an InputError names a stored value now refused)."""
+    return RunOptions.from_stored(options)
 
 
 def _progress_writer(store: RunStore, run_id: str):
@@ -147,8 +141,6 @@ def _fail(store: RunStore, run: dict, message: str, *, status: str = "failed") -
 
 
 def _execute(store: RunStore, run: dict, *, upload_path: str) -> None:
-    from dataclasses import replace
-
     from segmentation.outputs import csv_text, rules_sql
     from segmentation.pipeline import run_segmentation
     from explain.report import report_html
@@ -156,12 +148,11 @@ def _execute(store: RunStore, run: dict, *, upload_path: str) -> None:
     run_id = run["id"]
     progress = _progress_writer(store, run_id)
     try:
-        loaded = load_input(upload_path, orders=run["options"].get("orders") or None,
-                            progress=progress, xlsx_max_unpacked_mb=xlsx_limit_mb(),
-                            name=run["options"].get("source") or None)
         options = run_options(run["options"])
+        loaded = load_input(upload_path, orders=options.to_stored()["orders"], progress=progress,
+                            xlsx_max_unpacked_mb=xlsx_limit_mb(), name=options.source or None)
         if loaded.id_column and not options.id_column:
-            options = replace(options, id_column=loaded.id_column)
+            options = options.model_copy(update={"id_column": loaded.id_column})
         output = run_segmentation(loaded.table, options=options, progress=progress,
                                   extra={"notes": loaded.notes})
         progress("profiling", 0.9, "writing the report")

@@ -24,6 +24,8 @@ from sqlalchemy import create_engine, delete, event, func, insert, inspect, or_,
 from sqlalchemy import exc as sa_exc
 from sqlalchemy.engine import Connection, Engine
 
+from segmentation.options import RunOptions
+
 from .schema import artifacts, metadata, runners, runs, shares, uploads
 
 ACTIVE = ("queued", "running")
@@ -179,13 +181,16 @@ class RunStore:
         return out
 
     # runs ----------------------------------------------------------------------------------------
-    def submit(self, *, owner: str, title: str, options: dict, upload_id: str | None,
+    def submit(self, *, owner: str, title: str, options: RunOptions | dict, upload_id: str | None,
                visibility: str = "private") -> str:
+        """Queue a run; its options are validated (OptionError) and kept as RunOptions' JSON."""
+        if not isinstance(options, RunOptions):
+            options = RunOptions.from_stored(options)
         run_id = new_id()
         with self.engine.begin() as con:
             con.execute(insert(runs).values(
                 id=run_id, owner=owner, upload_id=upload_id, title=title[:255], visibility=visibility,
-                options=json.dumps(options), status="queued", stage="", progress=0.0,
+                options=json.dumps(options.to_stored()), status="queued", stage="", progress=0.0,
                 message="waiting for a free runner", cancel_requested=False, attempts=0,
                 created_at=now_iso()))
         return run_id

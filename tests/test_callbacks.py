@@ -126,7 +126,7 @@ def test_the_run_button_queues_a_run_with_the_checked_options(site, store):
     assert run["options"] == {
         "method": "hierarchical", "k": 4, "max_depth": 2, "seed": 7, "source": "customers.csv",
         "features": ["age", "annual_income", "spending_score"], "id_column": "customer_id",
-        "roles": {"age": "categorical"}, "orders": None}
+        "roles": {"age": "categorical"}, "meanings": {}, "orders": None}
 
 
 def test_order_log_mode_sends_the_order_columns_and_no_features(site, store, tmp_path):
@@ -151,13 +151,14 @@ def test_order_log_mode_sends_the_order_columns_and_no_features(site, store, tmp
 @pytest.mark.parametrize("changes,message", [
     ({"features": []}, "pick at least one feature"),
     ({"features": ["nope"]}, "unknown column(s) 'nope'"),
-    ({"k": "11"}, "unknown number of segments '11'"),
-    ({"depth": "9"}, "unknown rule depth '9'"),
-    ({"method": "magic"}, "unknown method 'magic'"),
-    ({"seed": 1.5}, "the seed must be a whole number"),
-    ({"roles": ["id", "script"]}, "unknown role for 'age' 'script'"),
+    ({"k": "11"}, "Segments (k): k = 11 needs a rule depth of 4: depth 2 gives at most 4"),
+    ({"k": "17"}, "Segments (k): must be auto or a whole number from 2 to 16"),
+    ({"depth": "9"}, "Rule depth: must be a whole number from 2 to 4"),
+    ({"method": "magic"}, "Method: must be one of kmeans, hierarchical, density"),
+    ({"seed": 1.5}, "Seed: must be a whole number"),
+    ({"roles": ["id", "script"]}, "Use as: unknown role 'script' for 'age'"),
     ({"orders": True, "order_fields": {"customer": "customer_id"}},
-     "an order log needs its order date, amount column(s)"),
+     "Order date: an order log needs this column"),
 ])
 def test_bad_settings_are_explained_and_queue_nothing(site, store, changes, message):
     app, _, upload_id = site

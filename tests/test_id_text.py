@@ -75,3 +75,9 @@ def test_order_log_ids_round_trip_through_customers_csv_and_sql(tmp_path, capsys
 def test_ids_named_in_any_case_style_are_ids(name):
     table = pd.DataFrame({name: [17850, 13047, 12583, 14688], "spend": [1.0, 2.0, 3.0, 4.5]})
     assert infer_roles(table)[name].role == "id"
+
+
+def test_zero_padded_codes_that_repeat_are_labels_not_dates():
+    table = pd.DataFrame({"branch": ["001", "002", "001", "003"] * 5,
+                          "spend": np.arange(20, dtype=float)})
+    assert infer_roles(table)["branch"].role == "categorical"

@@ -146,3 +146,19 @@ def test_an_amount_column_without_numbers_names_the_column_and_a_value():
     with pytest.raises(InputError, match=r"the amount column 'amount' holds no numbers "
                                          r"\(for example 'abc'\)"):
         aggregate_orders(log, amount="amount")
+
+
+def test_a_log_with_quantity_and_unit_price_is_offered_as_an_order_log(tmp_path):
+    from segmentation.preview import build_preview
+
+    log = pd.DataFrame({"InvoiceNo": ["536365", "536365", "C536366", "536367"],
+                        "Quantity": [6, 2, -2, 3], "InvoiceDate": ["12/1/2010 8:26"] * 4,
+                        "UnitPrice": [2.55, 3.39, 3.39, 1.25],
+                        "CustomerID": [17850.0, 17850.0, 17850.0, 13047.0]})
+    path = tmp_path / "online retail.csv"
+    log.to_csv(path, index=False)
+    preview = build_preview(path)
+    assert preview["looks_like_orders"] and preview["order_columns"]["price"] == "UnitPrice"
+    table = aggregate_orders(log).customers.set_index("CustomerID")
+    assert table.loc[17850, "monetary"] == pytest.approx(6 * 2.55)  # the C invoice reverses 2 x 3.39
+    assert table.loc[17850, "frequency"] == 1

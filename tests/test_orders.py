@@ -67,7 +67,7 @@ def test_result_columns_name_every_role():
     result = aggregate_orders(read_log())
     assert result.columns == {"customer": "customer_id", "date": "order_date", "amount": "amount",
                               "quantity": "quantity", "category": "category", "order": "order_id",
-                              "status": None}
+                              "status": None, "price": None}
 
 
 def test_without_order_ids_frequency_counts_order_days():
@@ -121,8 +121,9 @@ def test_detects_typical_column_names(columns, expected):
         "birth_date": ["1990-05-01"], "Cust ID": ["a"], "Order Date": ["2024-03-01"],
         "Sales": [3.2], "Category": ["toys"],
     }
+    price = "UnitPrice" if "UnitPrice" in columns else None
     assert detect_order_columns(pd.DataFrame({c: values[c] for c in columns})) == {
-        **expected, "status": None}
+        **expected, "status": None, "price": price}
 
 
 def test_detects_date_and_amount_by_content_when_names_do_not_tell():

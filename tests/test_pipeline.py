@@ -67,13 +67,10 @@ def test_density_marks_unusual_customers_as_their_own_group():
     assert "review" in out.result.segments[-1]["strategy"]["headline"].lower()
 
 
-def test_depth_grows_when_k_exceeds_the_leaves_of_the_depth():
-    table, _ = make_blobs_table(3000, n_features=6, k=6, seed=4)
-    out = run_segmentation(table, options=RunOptions(k=6, max_depth=2, id_column="id"))
-    ex = out.result.explanation
-    assert ex["depth"] >= 3 and any("depth raised" in n for n in ex["notes"])
-    assert all(s["rule"]["clauses"] for s in out.result.segments)
-    assert all(s["size"] > 0 for s in out.result.segments)
+def test_a_k_beyond_the_leaves_of_the_depth_is_refused_not_deepened():
+    with pytest.raises(InputError, match=r"^k: k = 6 needs a rule depth of 3: depth 2 gives at "
+                                         r"most 4 segments; raise the rule depth or lower k$"):
+        RunOptions(k=6, max_depth=2, id_column="id")
 
 
 def test_segment_membership_is_the_rule(blobs):

@@ -6,12 +6,12 @@ there.
 """
 from __future__ import annotations
 
-from datetime import date
-
 import dash_bootstrap_components as dbc
 from dash import html
 
 from segmentation.errors import InputError
+from segmentation.options import (DEFAULT_DEPTH, DEPTH_MAX, DEPTH_MIN, K_MAX, K_MIN, MAX_SEED,
+                                  OptionError, RunOptions)
 from segmentation.roles import FEATURE_ROLES, ROLES
 
 from .. import ids
@@ -20,14 +20,11 @@ from .common import section
 
 METHOD_CHOICES = (("kmeans", "k-means"), ("hierarchical", "Ward hierarchical"),
                   ("density", "Density (HDBSCAN)"))
-K_CHOICES = range(2, 11)
-DEPTH_CHOICES = (2, 3, 4)
-DEFAULT_DEPTH = 3
-MAX_SEED = 2**32 - 1
+K_CHOICES = range(K_MIN, K_MAX + 1)
+DEPTH_CHOICES = tuple(range(DEPTH_MIN, DEPTH_MAX + 1))
 ORDER_LABELS = {"customer": "Customer id", "date": "Order date", "amount": "Amount",
                 "quantity": "Quantity (optional)", "category": "Category (optional)",
                 "order": "Order id (optional)"}
-REQUIRED_ORDER_FIELDS = ("customer", "date", "amount")
 
 
 def column_names(preview: dict) -> list[str]:
@@ -101,7 +98,8 @@ def _model_fields() -> dbc.Row:
                                                           for k in K_CHOICES]
     depths = [{"label": str(d), "value": str(d)} for d in DEPTH_CHOICES]
     seed = dbc.Col([dbc.Label("Seed", html_for=page_ids.SEED, class_name="small mb-1"),
-                    dbc.Input(id=page_ids.SEED, type="number", value=0, min=0, step=1, size="sm")],
+                    dbc.Input(id=page_ids.SEED, type="number", value=0, min=0, max=MAX_SEED, step=1,
+                              size="sm")],
                    xs=12, sm=6, lg=4, class_name="mb-2")
     return dbc.Row([
         dbc.Col([dbc.Label("Method", class_name="small mb-1"),
@@ -133,41 +131,33 @@ def settings_section(preview: dict) -> dbc.Card:
 
 # --- the submitted form -> run options ---------------------------------------------------------
 
-def _choice(value, allowed, *, what: str):
-    if value not in allowed:
-        raise InputError(f"unknown {what} {value!r}: pick one of {', '.join(map(str, allowed))}")
+FIELD_LABELS = {"method": "Method", "k": "Segments (k)", "max_depth": "Rule depth", "seed": "Seed",
+                "features": "Features to segment on", "id_column": "Id column", "roles": "Use as",
+                "meanings": "Measures", "orders": "Order log", "orders.as_of": "As of",
+                **{f"orders.{name}": label.removesuffix(" (optional)")
+                   for name, label in ORDER_LABELS.items()}}
+
+
+def _whole(value):
+    """A number field's value as an int where it is one ("4", 4.0); anything else unchanged, for
+    RunOptions to refuse."""
+    if isinstance(value, str) and value.strip().lstrip("-").isdigit():
+        return int(value.strip())
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
     return value
 
 
-def _k(value) -> int | None:
-    if value in (None, "", "auto"):
-        return None
-    k = int(_choice(str(value), [str(k) for k in K_CHOICES], what="number of segments"))
-    return k
-
-
-def _seed(value) -> int:
-    if value in (None, ""):
-        return 0
-    try:
-        seed = int(float(value))
-    except (TypeError, ValueError):
-        raise InputError(f"the seed must be a whole number (got {value!r})") from None
-    if not 0 <= seed <= MAX_SEED or float(value) != seed:
-        raise InputError(f"the seed must be a whole number from 0 to {MAX_SEED}")
-    return seed
-
-
 def changed_roles(preview: dict, *, role_values) -> dict[str, str]:
-    """{column: role} for the columns whose role the user changed (checked against ROLES)."""
-    changed = {}
-    for column, value in zip(preview.get("columns") or [], role_values or []):
-        if value != column["role"]:
-            changed[column["name"]] = _choice(value, ROLES, what=f"role for '{column['name']}'")
-    return changed
+    """{column: role} for the columns whose role the user changed (RunOptions checks the roles)."""
+    return {column["name"]: value
+            for column, value in zip(preview.get("columns") or [], role_values or [])
+            if value != column["role"]}
 
 
 def _features(preview: dict, *, roles: dict[str, str], values) -> list[str]:
+    """The ticked columns that can be features after the role picks (a column whose role was
+    changed to a non-feature one is dropped, as its box is greyed out)."""
     names = column_names(preview)
     picked = [v for v in (values or []) if isinstance(v, str)]
     unknown = [v for v in picked if v not in names]
@@ -179,47 +169,36 @@ def _features(preview: dict, *, roles: dict[str, str], values) -> list[str]:
     return usable
 
 
-def _orders(preview: dict, *, fields: dict, as_of) -> dict:
-    raw = [str(c) for c in (preview.get("head") or {}).get("columns") or []]
-    out = {}
-    for name in page_ids.ORDER_FIELDS:
-        value = (fields or {}).get(name) or None
-        if value is not None and value not in raw:
-            raise InputError(f"unknown column {value!r} for the {ORDER_LABELS[name].lower()}")
-        out[name] = value
-    missing = [ORDER_LABELS[n].lower() for n in REQUIRED_ORDER_FIELDS if not out[n]]
-    if missing:
-        raise InputError(f"an order log needs its {', '.join(missing)} column(s): pick them above")
-    as_of = (as_of or "").strip() or None
-    if as_of is not None:
-        try:
-            date.fromisoformat(as_of)
-        except ValueError:
-            raise InputError(f"'as of' must be a date like 2024-12-31 (got {as_of!r})") from None
-    out["as_of"] = as_of
-    return out
-
-
-def run_options_from_form(form: dict, *, preview: dict, filename: str) -> dict:
-    """The run's options dict from the submitted settings; InputError says what to fix."""
-    depth = int(_choice(str(form.get("depth") or DEFAULT_DEPTH),
-                        [str(d) for d in DEPTH_CHOICES], what="rule depth"))
-    options = {"method": _choice(form.get("method") or "kmeans", [m for m, _ in METHOD_CHOICES],
-                                 what="method"),
-               "k": _k(form.get("k")), "max_depth": depth, "seed": _seed(form.get("seed")),
-               "source": filename}
-    if form.get("orders"):
-        return {**options, "features": None, "id_column": None, "roles": {},
-                "orders": _orders(preview, fields=form.get("order_fields") or {},
-                                  as_of=form.get("as_of"))}
-    roles = changed_roles(preview, role_values=form.get("roles"))
+def _table_fields(form: dict, *, preview: dict) -> dict:
+    """Features, id column and role changes of a customer table."""
     effective = effective_roles(preview, role_values=form.get("roles"))
     id_column = form.get("id_column") or None
-    if id_column is not None and id_column not in column_names(preview):
-        raise InputError(f"unknown id column {id_column!r}: pick one from the list")
     picked = _features(preview, roles=effective, values=form.get("features"))
     features = [f for f in picked if f != id_column]
     if not features:
         raise InputError("the id column cannot be the only feature: pick other features")
-    return {**options, "features": features, "id_column": id_column, "roles": roles,
-            "orders": None}
+    return {"features": features, "id_column": id_column,
+            "roles": changed_roles(preview, role_values=form.get("roles"))}
+
+
+def _order_fields(form: dict) -> dict:
+    fields = {name: (form.get("order_fields") or {}).get(name) or None
+              for name in page_ids.ORDER_FIELDS}
+    return {"orders": {**fields, "as_of": (form.get("as_of") or "").strip() or None}}
+
+
+def run_options_from_form(form: dict, *, preview: dict, filename: str) -> dict:
+    """The run's options (as stored) from the submitted settings, checked by RunOptions against
+    the upload's preview; an InputError names the field by its label and says what to fix."""
+    fields = {"method": form.get("method") or "kmeans", "k": _whole(form.get("k") or None),
+              "max_depth": _whole(form.get("depth") or DEFAULT_DEPTH),
+              "seed": _whole(0 if form.get("seed") in (None, "") else form.get("seed")),
+              "meanings": form.get("meanings") or {}}
+    try:
+        more = (_order_fields(form) if form.get("orders")
+                else _table_fields(form, preview=preview))
+        options = RunOptions(**fields, **more, source=filename).checked_against(preview)
+    except OptionError as exc:
+        label = FIELD_LABELS.get(exc.field, exc.field)
+        raise InputError(f"{label}: {exc.problem}") from None
+    return options.to_stored()
