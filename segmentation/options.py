@@ -221,7 +221,9 @@ class RunOptions(BaseModel):
                   for name in ORDER_COLUMNS}
         for name, column in filled.items():
             _known(f"orders.{name}", [column] if column else [], columns=raw)
-        missing = [name for name in REQUIRED_ORDER_COLUMNS if not filled[name]]
+        priced = bool(detected.get("price") and filled.get("quantity"))  # amount = quantity x price
+        missing = [name for name in REQUIRED_ORDER_COLUMNS
+                   if not filled[name] and not (name == "amount" and priced)]
         if missing:
             raise OptionError(f"orders.{missing[0]}", "an order log needs this column: name it")
         return self.model_copy(update={"orders": self.orders.model_copy(update=filled)})

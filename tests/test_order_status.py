@@ -8,6 +8,7 @@ import pytest
 from order_logs import expected_figures, make_status_log
 from segmentation.errors import InputError
 from segmentation.loading import load_input
+from segmentation.options import RunOptions
 from segmentation.order_status import CANCELLED, PURCHASE, RETURNED, label_kind
 from segmentation.orders import aggregate_orders, detect_order_columns
 
@@ -159,6 +160,8 @@ def test_a_log_with_quantity_and_unit_price_is_offered_as_an_order_log(tmp_path)
     log.to_csv(path, index=False)
     preview = build_preview(path)
     assert preview["looks_like_orders"] and preview["order_columns"]["price"] == "UnitPrice"
+    options = RunOptions(orders={}).checked_against(preview)  # no amount column: not refused
+    assert options.orders.amount is None and options.orders.quantity == "Quantity"
     table = aggregate_orders(log).customers.set_index("CustomerID")
     assert table.loc[17850, "monetary"] == pytest.approx(6 * 2.55)  # the C invoice reverses 2 x 3.39
     assert table.loc[17850, "frequency"] == 1
