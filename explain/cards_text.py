@@ -48,7 +48,8 @@ class Numbers:
             return lambda value: human_number(value, unit=formats["currency_symbol"])
         return human_number
 
-    def _unit(self, feature: str) -> str:
+    def _unit(self, feature: str) -> str | None:
+        """The time unit the column's name gives ("recency_days" -> "days"); None when it gives none."""
         formats = self.playbook["formats"]
         found = re.search(formats["time_unit_pattern"], humanize_name(feature).lower())
         return f"{found.group(1)}s" if found else formats["default_time_unit"]

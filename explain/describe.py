@@ -14,7 +14,7 @@ from .meaning import apply_overrides, confident, infer_meanings
 from .names import name_segments
 from .profiles import build_profiles
 from .states import load_playbook
-from .strategy import strategy_cards
+from .strategy import lead_features, strategy_cards
 
 RELATED_R = 0.95
 
@@ -65,6 +65,8 @@ def describe_segments(table: pd.DataFrame, *, features: list[dict], labels, segm
     numeric = [f["name"] for f in features if f["kind"] == "numeric"]
     words = {"meanings": sure, "related": related_pairs(table, numeric),
              "typical_gap": typical_gap(table, sure), "playbook": playbook}
-    names = name_segments(profiles, unusual_id=unusual_id, **words)
+    leads = {seg: lead_features(profile, **words) for seg, profile in profiles.items()
+             if seg != unusual_id}
+    names = name_segments(profiles, unusual_id=unusual_id, leads=leads, **words)
     cards = strategy_cards(profiles, names=names, unusual_id=unusual_id, **words)
     return {"profiles": profiles, "names": names, "cards": cards, "meanings": meanings}

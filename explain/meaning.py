@@ -49,13 +49,18 @@ def _check(checks: dict, series: pd.Series) -> float:
     values = _values(series)
     if values.size == 0:
         return _CONTRADICTED
+    whole = bool(np.all(values == np.round(values)))
+    if checks.get("integer") and not whole:
+        return _CONTRADICTED
     if "range" in checks:
         low, high = checks["range"]
-        fits = values.min() >= low and values.max() <= high
-        whole = not checks.get("integer") or bool(np.all(values == np.round(values)))
-        return _CONFIRMED if fits and whole else _CONTRADICTED
+        return _CONFIRMED if values.min() >= low and values.max() <= high else _CONTRADICTED
+    if values.min() < 0 and checks.get("nonnegative"):
+        return _CONTRADICTED
+    if checks.get("integer"):
+        return _CONFIRMED
     if checks.get("nonnegative"):
-        return _PLAUSIBLE if values.min() >= 0 else _CONTRADICTED
+        return _PLAUSIBLE
     return _NAME_ONLY
 
 

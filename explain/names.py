@@ -71,7 +71,7 @@ def trait_forms(trait: dict, *, profile: dict, meanings: dict[str, str], playboo
     label = feature_label(trait["feature"])
     if state is not None and (words.get(state) or words.get(trait["direction"])):
         chosen = words.get(state) or words[trait["direction"]]
-        fills = {"feature": label, "category": capitalize_first(_category(trait["feature"]))}
+        fills = {"feature": label, "category": _category(trait["feature"])}
         forms = {key: text.format(**fills) for key, text in chosen.items()}
     elif trait["direction"] == "level":
         truth = level_truth(trait["level"])
@@ -87,8 +87,10 @@ def trait_forms(trait: dict, *, profile: dict, meanings: dict[str, str], playboo
 def compose(forms: list[dict]) -> str:
     """One name from the traits' forms: adjectives, then one noun (or "customers"), then phrases."""
     adjectives, noun, phrases = [], None, []
+    nouns = [form for form in forms if "noun" in form]
+    head = next((form for form in nouns if "adj" not in form), nouns[0] if nouns else None)
     for form in forms:
-        if "noun" in form and noun is None:
+        if form is head:
             noun = form["noun"]
         elif "adj" in form:
             adjectives.append(form["adj"])
@@ -102,11 +104,14 @@ def compose(forms: list[dict]) -> str:
     return capitalize_first(text)
 
 
-def _base_name(profile: dict, *, n_traits: int, context: dict) -> str:
-    """The name from the first n distinct traits, or "Typical customers" when there are none."""
+def _base_name(seg: int, profile: dict, *, n_traits: int, context: dict) -> str:
+    """The name from the first n distinct traits (those the card's play rests on first), or
+    "Typical customers" when there are none."""
     traits = distinct_traits(profile, meanings=context["meanings"], related=context["related"])
     if not traits:
         return TYPICAL_NAME
+    lead = context["leads"].get(seg, [])
+    traits.sort(key=lambda trait: lead.index(trait["feature"]) if trait["feature"] in lead else len(lead))
     forms = [trait_forms(trait, profile=profile, meanings=context["meanings"],
                          playbook=context["playbook"], typical_gap=context["typical_gap"])
              for trait in traits[:n_traits]]
@@ -129,13 +134,16 @@ def _number_repeats(names: dict[int, str]) -> dict[int, str]:
 
 def name_segments(profiles: dict[int, dict], *, unusual_id: int | None = None,
                   meanings: dict[str, str] | None = None, related=frozenset(),
-                  typical_gap: float | None = None, playbook: dict | None = None) -> dict[int, str]:
+                  typical_gap: float | None = None, playbook: dict | None = None,
+                  leads: dict[int, list[str]] | None = None) -> dict[int, str]:
     """A short, unique name per segment from its top 1-2 traits (a third trait, then "(2)", if names
     clash). `meanings` holds the confident meaning of each column; `related` the pairs of columns
-    correlated beyond |r| 0.95. Outliers are "Unusual customers"; no trait: "Typical customers"."""
-    context = {"meanings": dict(meanings or {}), "related": frozenset(related),
+    correlated beyond |r| 0.95; `leads` the columns each card's play rests on (strategy.lead_features).
+    Outliers are "Unusual customers"; a segment with no trait is "Typical customers"."""
+    context = {"meanings": dict(meanings or {}), "related": frozenset(related), "leads": leads or {},
                "typical_gap": typical_gap, "playbook": playbook or load_playbook()}
-    names = {seg: _base_name(profile, n_traits=2, context=context) for seg, profile in profiles.items()}
+    names = {seg: _base_name(seg, profile, n_traits=2, context=context)
+             for seg, profile in profiles.items()}
     if unusual_id in names:
         names[unusual_id] = UNUSUAL_NAME
     counts: dict[str, int] = {}
@@ -143,5 +151,5 @@ def name_segments(profiles: dict[int, dict], *, unusual_id: int | None = None,
         counts[name] = counts.get(name, 0) + 1
     for seg, name in list(names.items()):
         if counts[name] > 1 and seg != unusual_id and name != TYPICAL_NAME:
-            names[seg] = _base_name(profiles[seg], n_traits=3, context=context)
+            names[seg] = _base_name(seg, profiles[seg], n_traits=3, context=context)
     return _number_repeats(names)

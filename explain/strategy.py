@@ -17,7 +17,7 @@ from .format import human_number, human_share
 from .names import trait_forms
 from .states import PLAYBOOK_PATH, distinct_traits, load_playbook, segment_states
 
-__all__ = ["PLAYBOOK_PATH", "load_playbook", "strategy_cards"]
+__all__ = ["PLAYBOOK_PATH", "lead_features", "load_playbook", "strategy_cards"]
 _MAX_ACTIONS = 4
 
 
@@ -176,6 +176,19 @@ def _finish(card: dict, seg: _Segment, *, seen: dict, name: str) -> dict:
     seen["headlines"].add(card["headline"])
     seen["kpis"].add(card["kpi"])
     return card
+
+
+def lead_features(profile: dict, *, meanings: dict[str, str], playbook: dict, related=frozenset(),
+                  typical_gap: float | None = None) -> list[str]:
+    """The columns the segment's play rests on (the name leads with them), or [] without a play."""
+    states = segment_states(profile, meanings=meanings, playbook=playbook, related=related,
+                            typical_gap=typical_gap)
+    found = _play_for(states, playbook=playbook)
+    if not found:
+        return []
+    play, used = found
+    chosen = _states_for_plays(states, playbook=playbook, play=play["id"])
+    return [chosen[meaning]["feature"] for meaning in used]
 
 
 def strategy_cards(profiles: dict[int, dict], *, names: dict[int, str],

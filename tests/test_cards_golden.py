@@ -103,7 +103,7 @@ def test_derogatory_reports_lead_to_risk_care_and_a_credit_rating_is_not_engagem
     out = describe(*bank())
     assert out["meanings"]["rating"]["meaning"] == "credit_rating"
     assert out["cards"][1]["pattern"] == "manage_credit_risk"
-    assert out["names"][1] == "Customers with weak credit and payment problems"
+    assert out["names"][1] == "Customers with payment problems and weak credit"  # the play's trait first
     assert out["names"][2] in ("Young students", "Students with high balances")
     text = " ".join(" ".join([c["headline"], c["rationale"], *c["actions"]]) for c in out["cards"].values())
     assert "engagement" not in text.lower()

@@ -107,3 +107,14 @@ def test_near_duplicate_columns_never_share_a_name():
     heavy = named["names"][1]
     assert heavy.lower().count("minutes") + heavy.lower().count("charge") + heavy.count("spenders") <= 1
     assert heavy == "Heavy users"
+
+
+def test_the_name_leads_with_the_traits_the_card_rests_on():
+    profiles = {1: profile_with(trait("tenure_days", "high", score=1.2), trait("recency_days", "high"),
+                                trait("monetary", "high", score=0.8))}
+    meanings = {"tenure_days": "tenure", "recency_days": "recency", "monetary": "monetary"}
+    assert name_segments(profiles, meanings=meanings, playbook=PLAYBOOK) == {
+        1: "Long-standing lapsing customers"}
+    led = name_segments(profiles, meanings=meanings, playbook=PLAYBOOK,
+                        leads={1: ["recency_days", "monetary"]})
+    assert led == {1: "Lapsing high spenders"}
