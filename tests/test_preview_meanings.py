@@ -1,0 +1,43 @@
+"""The preview shows what each feature column measures, and the user's changes become `meanings`."""
+
+import numpy as np
+import pandas as pd
+
+from dashboard.components.preview import MEANING_SELECT, changed_meanings, columns_table
+from segmentation.preview import build_preview
+
+
+def bank_preview(tmp_path):
+    rng = np.random.default_rng(1)
+    path = tmp_path / "bank.csv"
+    pd.DataFrame({"client_id": [f"{i:05d}" for i in range(300)],
+                  "rating": rng.integers(300, 851, 300), "CUST_BAL_AVG": rng.lognormal(8, 1, 300),
+                  "x1": rng.random(300)}).to_csv(path, index=False)
+    return build_preview(path)
+
+
+def walk(component):
+    """Every component in a Dash tree, depth first."""
+    yield component
+    children = getattr(component, "children", None)
+    for child in children if isinstance(children, (list, tuple)) else [children]:
+        if child is not None and not isinstance(child, (str, int, float)):
+            yield from walk(child)
+
+
+def test_columns_table_shows_meaning_confidence_and_a_picker(tmp_path):
+    preview = bank_preview(tmp_path)
+    parts = list(walk(columns_table(preview)))
+    pickers = [p for p in parts if isinstance(getattr(p, "id", None), dict)
+               and p.id.get("type") == MEANING_SELECT]
+    assert [p.value for p in pickers] == ["credit_rating", "balance", "other"]
+    texts = " ".join(str(p.children) for p in parts if isinstance(getattr(p, "children", None), str))
+    assert "credit rating · 95%" in texts and "Measures" in texts
+
+
+def test_changed_meanings_keeps_only_real_changes(tmp_path):
+    preview = bank_preview(tmp_path)
+    names = [c["name"] for c in preview["columns"]]
+    values = {"client_id": None, "rating": "credit_rating", "CUST_BAL_AVG": "credit_limit", "x1": "nonsense"}
+    assert changed_meanings(preview, meaning_values=[values[n] for n in names]) == {
+        "CUST_BAL_AVG": "credit_limit"}
