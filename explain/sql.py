@@ -24,6 +24,15 @@ def literal(value) -> str:
     return "'" + str(value).replace("'", "''") + "'"
 
 
+def _label(feature, text: str) -> str:
+    """A label as the product reads it. A True/False column an engine stores as a boolean reads
+    back as true/false (DuckDB, PostgreSQL) or 1/0 (SQLite): spelt back as True and False."""
+    if not set(feature.levels) | set(feature.other_levels) <= {"True", "False"}:
+        return text
+    return (f"CASE WHEN LOWER({text}) IN ('true', '1') THEN 'True' "
+            f"WHEN LOWER({text}) IN ('false', '0') THEN 'False' ELSE {text} END")
+
+
 def column_expr(feature) -> str:
     """The column as the rules see it: tidied and filled, whatever type the engine gave it.
 
@@ -34,7 +43,7 @@ def column_expr(feature) -> str:
     col = quote_ident(feature.name)
     text = f"TRIM(CAST({col} AS VARCHAR))"
     markers = ", ".join(literal(m) for m in NULL_MARKERS)
-    value = text if feature.text else f"CAST({col} AS DOUBLE PRECISION)"
+    value = _label(feature, text) if feature.text else f"CAST({col} AS DOUBLE PRECISION)"
     return (f"COALESCE(CASE WHEN LOWER({text}) IN ({markers}) THEN NULL ELSE {value} END, "
             f"{literal(feature.fill)})")
 

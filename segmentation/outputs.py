@@ -36,7 +36,10 @@ def csv_text(frame: pd.DataFrame) -> str:
 
 
 def rules_sql(result: Result) -> str:
-    title = f"Clearseg rules: {len(result.segments)} segments, fidelity {result.explanation['fidelity']:.1%}"
+    """rules.sql: the segment of every row by the rules; segments are numbered as in the result."""
+    fidelity = result.explanation.get("fidelity")
+    title = f"Clearseg rules: {len(result.segments)} segments, one rule each" + (
+        f"; agreement with the clusters {fidelity:.1%}" if fidelity is not None else "")
     return rules_select(result.segments, id_column=result.dataset.get("id_column"), title=title)
 
 

@@ -58,6 +58,8 @@ def make_untidy_table(n: int, *, seed: int) -> pd.DataFrame:
     visits = np.array([2, 5, 12, 8])[group] + rng.integers(0, 3, n)
     member = (rng.random(n) < np.array([0.2, 0.7, 0.5, 0.9])[group]).astype(float)
     member[rng.random(n) < 0.04] = np.nan
+    paperless = (rng.random(n) < np.array([0.1, 0.9, 0.2, 0.8])[group]).astype(object)
+    paperless[rng.random(n) < 0.03] = None
     return pd.DataFrame({
         ID: [f"{i:06d}" for i in rng.permutation(np.arange(1, n + 1))],
         "plan": _untidy_labels(rng, plan),
@@ -65,10 +67,16 @@ def make_untidy_table(n: int, *, seed: int) -> pd.DataFrame:
         "annual_income": income,
         "visits": _numbers_as_text(rng, visits),
         "member": member,
+        "newsletter": rng.random(n) < np.array([0.9, 0.1, 0.8, 0.2])[group],   # True / False
+        "paperless": paperless,                                               # with gaps
     })
 
 
-RUNS = {"kmeans": (0, ["--k", "4"]), "density": (1, ["--method", "density"])}
+RUNS = {   # each run makes its rules on the columns that are hard to get exact
+    "labels": (0, ["--k", "4", "--features", "plan,region,newsletter,paperless"]),
+    "numbers": (2, ["--k", "3", "--features", "visits,annual_income,member"]),
+    "density": (1, ["--method", "density"]),
+}
 
 
 @pytest.fixture(scope="module", params=sorted(RUNS))
@@ -150,14 +158,15 @@ def test_each_segment_condition_selects_exactly_its_rows(run, loaded):
 
 
 def test_the_rules_use_the_untidy_columns(run):
-    """The exactness above is tested where it is hard: rules on the labels and the text numbers."""
+    """The exactness above is tested where it is hard: rules on the labels and the text numbers
+    (every column, booleans included, is also tested on its own below)."""
     features = {c["feature"] for s in run["result"]["segments"]
                 for conj in s["rule"]["clauses"] for c in conj}
-    assert features & {"plan", "region"}
-    if run["name"] == "kmeans":
-        assert features & {"visits", "annual_income", "member"}
     listed = {f["name"]: f for f in run["result"]["dataset"]["features"]}
-    assert listed["visits"]["kind"] == "numeric" and listed["plan"]["text"]
+    if run["name"] == "labels":
+        assert {"plan", "region"} & features and listed["plan"]["text"]
+    if run["name"] == "numbers":
+        assert "visits" in features and listed["visits"]["kind"] == "numeric"
 
 
 def test_segment_names_cannot_break_out_of_their_comment(run, loaded):
@@ -169,3 +178,52 @@ def test_segment_names_cannot_break_out_of_their_comment(run, loaded):
     assert len(sql.splitlines()) == 4 + 2 * len(segments) + 2
     got = {str(key): seg for key, seg in engines.query(loaded, sql)}
     assert got == run["assignments"].to_dict()
+
+
+@pytest.fixture(scope="module")
+def product_view(tmp_path_factory) -> dict:
+    """An untidy CSV and the product's own view of it: tidied, typed, filled features."""
+    from segmentation.cleaning import clean_table
+    from segmentation.prepare import prepare, select_features
+    from segmentation.readers import read_table
+    from segmentation.roles import infer_roles
+    path = tmp_path_factory.mktemp("sql-columns") / "customers.csv"
+    make_untidy_table(700, seed=3).to_csv(path, index=False)
+    table, _ = clean_table(read_table(path))
+    roles = infer_roles(table, id_column=ID)
+    prepared = prepare(table, features=select_features(roles, requested=None), roles=roles)
+    return {"csv": path, "ids": table[ID].astype(str).to_numpy(), "prepared": prepared}
+
+
+def _conditions(feature, filled: pd.Series) -> list:
+    """Conditions of every kind the rules use, at real data values (so ties are tested too)."""
+    from explain.rules import Condition
+    name = feature.name
+    if feature.kind == "numeric":
+        cuts = np.quantile(filled.to_numpy(), [0.1, 0.5, 0.9], method="lower")
+        return [Condition(name, op, float(c)) for c in cuts for op in ("<=", ">")]
+    levels = list(feature.levels) + list(feature.other_levels)
+    out = [Condition(name, op, v) for v in levels for op in ("==", "!=")]
+    return out + [Condition(name, "in", tuple(levels[:2])), Condition(name, "not in", tuple(levels[:2]))]
+
+
+@pytest.fixture(params=LOADS)
+def loaded_view(request, product_view):
+    con = connect(request.param, product_view["csv"], request)
+    yield con
+    con.close()
+
+
+def test_every_column_condition_selects_what_the_product_selects(product_view, loaded_view):
+    """Each column's SQL clean-up equals the product's: every level, every kind, ties included."""
+    from explain.rules import condition_mask
+    from explain.sql import condition_sql
+    prepared, ids = product_view["prepared"], product_view["ids"]
+    kinds = {f.name: (f.kind, f.text) for f in prepared.features}
+    assert kinds["newsletter"] == ("binary", True) and kinds["visits"] == ("numeric", False)
+    for feature in prepared.features:
+        for cond in _conditions(feature, prepared.filled[feature.name]):
+            expected = sorted(ids[condition_mask(cond, prepared.filled[feature.name])])
+            sql = f'SELECT "{ID}" FROM customers WHERE {condition_sql(cond, feature)}'
+            got = sorted(str(r[0]) for r in engines.query(loaded_view, sql))
+            assert got == expected, (cond, len(got), len(expected))
