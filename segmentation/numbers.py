@@ -118,8 +118,10 @@ def _is_code(text: pd.Series) -> bool:
                 and words.str.match(r"0\d").any())
 
 
-def type_numbers(frame: pd.DataFrame, *, decimal: str, codes: list) -> tuple[pd.DataFrame, list]:
-    """Text columns that read wholly as numbers become numbers; codes stay text. Returns notes."""
+def type_numbers(frame: pd.DataFrame, *, decimal: str, codes: list,
+                 parsed: list = ()) -> tuple[pd.DataFrame, list]:
+    """Text columns that read wholly as numbers become numbers; codes stay text. Returns notes;
+    `parsed` names columns already read as decimal-comma numbers (by pandas), for the notes."""
     converted = {}
     for name in frame.columns:
         column = frame[name]
@@ -128,7 +130,7 @@ def type_numbers(frame: pd.DataFrame, *, decimal: str, codes: list) -> tuple[pd.
         numbers = parse_column(column, decimal=decimal)
         if numbers is not None:
             converted[name] = numbers
-    notes = _typing_notes(frame, converted, decimal=decimal, codes=codes)
+    notes = _typing_notes(frame, converted, decimal=decimal, codes=codes, parsed=list(parsed))
     if converted:
         frame = frame.copy()
         for name, values in converted.items():
@@ -141,15 +143,17 @@ def _quick_fit(column: pd.Series, head: int = 200) -> bool:
     return number_shaped(column.dropna().head(head))
 
 
-def _typing_notes(frame: pd.DataFrame, converted: dict, *, decimal: str, codes: list) -> list:
+def _typing_notes(frame: pd.DataFrame, converted: dict, *, decimal: str, codes: list,
+                  parsed: list) -> list:
     """Sentences for the dataset notes: which columns were read in which notation, which kept."""
     notes = []
     grouped = [name for name in converted if _has_grouping(frame[name], decimal=decimal)]
     commas = [name for name in converted if frame[name].astype(str).str.contains(",").any()]
-    if decimal == "," and (commas or grouped):
-        listed = list(dict.fromkeys(commas + grouped))
+    if decimal == "," and (parsed or commas or grouped):
+        listed = [name for name in frame.columns if name in set(parsed + commas + grouped)]
         notes.append("Read numbers written with a decimal comma (1.234,56 = 1234.56) in: "
-                     + ", ".join(f"'{name}'" for name in listed) + ".")
+                     + ", ".join(f"'{name}'" for name in listed) + "; the rules and rules.sql "
+                     "speak of them as plain numbers: load them into a database as numbers.")
     elif grouped:
         notes.append("Read numbers written with thousands separators (1,234.56 = 1234.56) in: "
                      + ", ".join(f"'{name}'" for name in grouped) + ".")
@@ -163,3 +167,21 @@ def _typing_notes(frame: pd.DataFrame, converted: dict, *, decimal: str, codes: 
 
 def _has_grouping(text: pd.Series, *, decimal: str) -> bool:
     return bool(text.dropna().astype(str).str.strip().str.contains(_GROUPING[decimal]).any())
+
+
+def comma_columns(frame: pd.DataFrame) -> tuple[list, str | None, list]:
+    """Columns of a decimal-comma table pandas can read itself (decimal=",", thousands="."):
+    number-shaped text grouped with points or not at all; whether points group thousands; and
+    which of those columns are written with a comma or a point (for the notes)."""
+    fast, grouped, written = [], False, []
+    for name in frame.columns:
+        column = frame[name]
+        if not is_text(column) or has_leading_zero(column) or not number_shaped(column):
+            continue
+        words = column.dropna().astype(str).str.strip()
+        if words.str.fullmatch(_SHAPES[","]).all() and not words.str.contains(_SPACE).any():
+            fast.append(name)
+            grouped = grouped or bool(words.str.contains(".", regex=False).any())
+            if words.str.contains(r"[.,]").any():
+                written.append(name)
+    return fast, "." if grouped else None, written

@@ -18,6 +18,7 @@ import re
 import zipfile
 import zlib
 from collections import Counter
+from dataclasses import dataclass, field
 from pathlib import Path
 from xml.parsers import expat
 
@@ -26,7 +27,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from .errors import InputError
-from .numbers import code_columns, table_decimal, type_numbers
+from .numbers import code_columns, comma_columns, table_decimal, type_numbers
 
 SAMPLE_BYTES = 64 * 1024
 SEPARATORS = (",", ";", "\t", "|")
@@ -233,36 +234,56 @@ def _read_delimited(path: Path, head: bytes, name: str, max_rows: int | None) ->
     _check_header_complete(head, text=text, name=name)
     sep = _sniff_sep(text)
     names = _clean_names(_first_rows(text, sep, name), name)
-    decimal, codes = _number_plan(text, sep=sep, names=names)
-    as_text = str if decimal == "," else {column: str for column in codes}
+    plan = _number_plan(text, sep=sep, names=names)
     for candidate in _fallback_encodings(encoding):
         try:
             frame = _parse_csv(path, name, sep=sep, encoding=candidate, names=names,
-                               max_rows=max_rows, as_text=as_text)
+                               max_rows=max_rows, options=plan.options)
         except UnicodeDecodeError:
             continue  # the sample decoded but a later byte did not: try the next Windows codec
-        return _typed(frame, decimal=decimal, codes=codes)
+        return _typed(frame, decimal=plan.decimal, codes=plan.codes, parsed=plan.parsed)
     raise InputError(f"'{name}' is not readable text: save it as UTF-8 CSV and upload it again")
 
 
-def _number_plan(text: str, *, sep: str, names: list[str]) -> tuple[str, list[str]]:
-    """The decimal mark and the columns of codes (leading zeros), judged on the sample as text."""
+@dataclass(frozen=True)
+class _NumberPlan:
+    """How to read the numbers of delimited text, judged on its sample."""
+
+    decimal: str = "."
+    codes: list = field(default_factory=list)     # digit codes with leading zeros: kept as text
+    options: dict = field(default_factory=dict)   # more read_csv options: dtype, decimal, thousands
+    parsed: list = field(default_factory=list)    # decimal-comma columns pandas reads itself
+
+
+def _number_plan(text: str, *, sep: str, names: list[str]) -> _NumberPlan:
+    """The decimal mark, the code columns and pandas' read options, judged on the sample as text.
+
+    With a decimal comma, the plainly written number columns are parsed by pandas (decimal=",")
+    and every other column is read as text for type_numbers.
+    """
     try:
         sample = pd.read_csv(io.StringIO(_complete_lines(text)), sep=sep, header=0, names=names,
                              index_col=False, dtype=str, engine="c")
     except (pd.errors.ParserError, pd.errors.EmptyDataError, ValueError):
-        return ".", []  # the full read reports what is wrong with the file
-    return table_decimal(sample, sep=sep), code_columns(sample)
+        return _NumberPlan()  # the full read reports what is wrong with the file
+    decimal, codes = table_decimal(sample, sep=sep), code_columns(sample)
+    if decimal == ".":
+        return _NumberPlan(decimal, codes, {"dtype": {column: str for column in codes}})
+    fast, thousands, written = comma_columns(sample)
+    as_text = {column: str for column in names if column not in fast}
+    options = {"dtype": as_text, "decimal": ",", "thousands": thousands}
+    return _NumberPlan(decimal, codes, options, written)
 
 
-def _typed(frame: pd.DataFrame, *, decimal: str | None, codes: list[str] | None) -> pd.DataFrame:
+def _typed(frame: pd.DataFrame, *, decimal: str | None, codes: list[str] | None,
+           parsed: list = ()) -> pd.DataFrame:
     """Text columns that are wholly numbers become numbers; what was done goes to attrs["notes"].
 
     Without a plan (a workbook's text cells), the decimal mark and codes are judged on the frame.
     """
     if decimal is None:
         decimal, codes = table_decimal(frame), code_columns(frame)
-    typed, notes = type_numbers(frame, decimal=decimal, codes=codes)
+    typed, notes = type_numbers(frame, decimal=decimal, codes=codes, parsed=parsed)
     typed.attrs["notes"] = notes
     return typed
 
@@ -303,14 +324,14 @@ def _first_rows(text: str, sep: str, name: str) -> list:
 
 
 def _parse_csv(path: Path, name: str, *, sep: str, encoding: str, names: list[str],
-               max_rows: int | None, as_text=None) -> pd.DataFrame:
+               max_rows: int | None, options: dict | None = None) -> pd.DataFrame:
     """One pass of the C engine over the whole file, header replaced by the checked names.
 
-    `as_text` (a dtype or {column: str}) keeps columns as text for type_numbers to read.
+    `options` are more of read_csv's (dtype, decimal, thousands) from the sample's number plan.
     """
     try:
         return pd.read_csv(path, sep=sep, encoding=encoding, header=0, names=names, index_col=False,
-                           nrows=max_rows, engine="c", low_memory=False, dtype=as_text)
+                           nrows=max_rows, engine="c", low_memory=False, **(options or {}))
     except pd.errors.EmptyDataError:
         raise _empty_error(name) from None
     except pd.errors.ParserError as exc:

@@ -65,7 +65,8 @@ def test_decimal_commas_are_named_in_the_notes_of_a_run(semicolon_table):
     path, _ = semicolon_table
     loaded = load_input(path, orders=None, progress=quiet)
     assert loaded.notes[0] == ("Read numbers written with a decimal comma (1.234,56 = 1234.56) in: "
-                               "'einkommen', 'score', 'saldo'.")
+                               "'einkommen', 'score', 'saldo'; the rules and rules.sql speak of "
+                               "them as plain numbers: load them into a database as numbers.")
     output = run_segmentation(loaded.table, options=RunOptions(seed=0))
     features = {f["name"] for f in output.result.dataset["features"]}
     assert {"einkommen", "score", "saldo"} <= features
@@ -118,3 +119,19 @@ def test_a_text_column_forced_numeric_names_the_column_and_a_value():
     with pytest.raises(InputError, match=r"column 'plan' is set as numeric but holds values that "
                                          r"are no numbers, such as 'gold' \(60 of 60\)"):
         run_segmentation(table, options=RunOptions(roles=(("plan", "numeric"),)))
+
+
+def test_a_decimal_comma_file_longer_than_the_sample(tmp_path):
+    rng = np.random.default_rng(4)
+    n = 6000  # about 200 KB: most rows come after the 64 KB the reader samples
+    amount = rng.uniform(0, 2_000_000, n).round(2)
+    rate = rng.uniform(0, 1, n).round(4)
+    lines = ["konto;betrag;quote;notiz"]
+    for i in range(n):
+        note = "siehe Akte" if i == n - 1 else german(float(rate[i]), 1)
+        lines.append(f"{i:08d};{german(float(amount[i]))};{german(float(rate[i]), 4)};{note}")
+    table = read_table(write(tmp_path, "konten.csv", "\n".join(lines) + "\n"))
+    np.testing.assert_allclose(table["betrag"], amount, rtol=1e-12)
+    np.testing.assert_allclose(table["quote"], rate, rtol=1e-12)
+    assert table["konto"].iloc[-1] == f"{n - 1:08d}"
+    assert table["notiz"].iloc[-1] == "siehe Akte" and table["notiz"].iloc[0] == german(rate[0], 1)
