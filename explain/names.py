@@ -44,6 +44,9 @@ def _level_forms(trait: dict, *, playbook: dict) -> dict:
     noun = playbook.get("level_nouns", {}).get(level.lower())
     if noun:
         return {"noun": noun, "with": f"who are {noun}"}
+    adjective = playbook.get("level_adjectives", {}).get(level.lower())
+    if adjective:
+        return {"adj": adjective, "with": f"who are {adjective.lower()}"}
     label = feature_label(trait["feature"])
     if _LEVEL_ALONE.search(label):
         return {"with": f"who are {level}"}
