@@ -35,6 +35,7 @@ class Numbers:
         self.specs = {m["meaning"]: m for m in playbook["meanings"]}
 
     def spec(self, feature: str) -> dict:
+        """The playbook entry of the column's confident meaning ({} for none)."""
         return self.specs.get(self.meanings.get(feature), {})
 
     def _show(self, feature: str, entry: dict):
@@ -73,6 +74,7 @@ class Numbers:
                 "category": re.sub(r"^share (of )?", "", label, flags=re.IGNORECASE)}
 
     def trait_values(self, trait: dict, *, size: str) -> dict:
+        """A trait's placeholders with the segment's size."""
         return {**self.values(trait["feature"]), "size": size}
 
     def by_meaning(self, *, typical_gap: float | None) -> dict:

@@ -56,6 +56,7 @@ def _level_forms(trait: dict, *, playbook: dict) -> dict:
 
 
 def _meaning_spec(playbook: dict, meaning: str | None) -> dict:
+    """The playbook entry of a meaning ({} for none)."""
     return next((m for m in playbook["meanings"] if m["meaning"] == meaning), {})
 
 

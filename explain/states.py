@@ -62,6 +62,7 @@ def distinct_traits(profile: dict, *, meanings: dict[str, str], related=frozense
 
 
 def _numeric_entry(profile: dict, feature: str) -> dict | None:
+    """The profile's numeric entry of a feature, if it has one."""
     return next((e for e in profile.get("numeric", []) if e["feature"] == feature), None)
 
 

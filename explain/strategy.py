@@ -81,12 +81,15 @@ class _Segment:
                        **self.numbers.by_meaning(typical_gap=context["typical_gap"])}
 
     def fact(self, trait: dict) -> str:
+        """One trait as a verb phrase with its numbers and basis."""
         return trait_fact(trait, numbers=self.numbers)
 
     def facts(self, traits: list[dict]) -> str:
+        """Several traits joined as "a, b and c"."""
         return _join([self.fact(trait) for trait in traits]) if traits else ""
 
     def action(self, trait: dict) -> str | None:
+        """The action one trait suggests, in this segment's numbers."""
         return trait_action(trait, numbers=self.numbers, size=self.values["size"])
 
 
