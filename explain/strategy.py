@@ -174,7 +174,8 @@ def _finish(card: dict, seg: _Segment, *, seen: dict, name: str) -> dict:
         actions.append(_unique(spare, taken=seen["actions"] | set(actions), name=name))
     card["actions"] = actions[:_MAX_ACTIONS]
     card["headline"] = _unique(card["headline"], taken=seen["headlines"], name=name)
-    card["kpi"] = _unique(card["kpi"], taken=seen["kpis"], name=name)
+    kpi = card["kpi"][:1].upper() + card["kpi"][1:]
+    card["kpi"] = _unique(kpi, taken=seen["kpis"], name=name)
     seen["actions"].update(card["actions"])
     seen["headlines"].add(card["headline"])
     seen["kpis"].add(card["kpi"])
