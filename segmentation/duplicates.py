@@ -19,6 +19,12 @@ SAMPLE_ROWS = 200_000
 SAMPLE_SEED = 0
 
 
+def r_text(r: float) -> str:
+    """The correlation as written in reasons: two decimals, three where two would read 0.95."""
+    text = f"{r:.2f}"
+    return f"{r:.3f}" if abs(float(text)) <= NEAR_DUPLICATE_R else text
+
+
 @dataclass(frozen=True)
 class Twin:
     """A column left out as the near duplicate of a kept one, and why that one was kept."""
@@ -28,7 +34,7 @@ class Twin:
     why: str
 
     def reason(self) -> str:
-        return (f"near duplicate of '{self.kept}' (Spearman r = {self.r:.2f}); "
+        return (f"near duplicate of '{self.kept}' (Spearman r = {r_text(self.r)}); "
                 f"'{self.kept}' is kept ({self.why})")
 
 

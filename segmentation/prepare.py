@@ -11,7 +11,7 @@ import numpy as np
 import pandas as pd
 
 from .cleaning import is_text
-from .duplicates import near_duplicate_pairs
+from .duplicates import near_duplicate_pairs, r_text
 from .errors import InputError
 from .roles import FEATURE_ROLES, LEFT_OUT_ROLES, ColumnRole, infer_role
 from .sensitive import special_category
@@ -142,9 +142,9 @@ def _near_duplicates(filled: pd.DataFrame, features: list[Feature]) -> list[str]
     suggestions = []
     by_name = {f.name: f for f in features}
     for a, b, r in near_duplicate_pairs(filled[numeric]):
-        by_name[b].notes.append(f"near duplicate of '{a}' (Spearman r = {r:.2f}): both used because "
-                                "both were chosen")
-        suggestions.append(f"'{a}' and '{b}' are near duplicates (Spearman r = {r:.2f}): leave "
+        by_name[b].notes.append(f"near duplicate of '{a}' (Spearman r = {r_text(r)}): both used "
+                                "because both were chosen")
+        suggestions.append(f"'{a}' and '{b}' are near duplicates (Spearman r = {r_text(r)}): leave "
                            f"'{b}' out for shorter rules")
     return suggestions
 

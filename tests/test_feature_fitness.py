@@ -10,7 +10,7 @@ import pytest
 
 from conftest import run_cli
 from segmentation import duplicates
-from segmentation.duplicates import rank_correlation, resolve
+from segmentation.duplicates import r_text, rank_correlation, resolve
 from segmentation.errors import InputError
 from segmentation.pipeline import RunOptions, run_segmentation
 from segmentation.preview import build_preview
@@ -110,6 +110,10 @@ def test_first_column_is_kept_when_gaps_are_equal_and_negative_twins_count():
     assert list(twins) == ["freshness"] and twins["freshness"].kept == "recency_days"
     assert twins["freshness"].r == pytest.approx(-1.0)
     assert "comes first in the table" in twins["freshness"].reason()
+
+
+def test_a_correlation_just_above_the_bar_does_not_read_as_the_bar():
+    assert [r_text(r) for r in (0.9512, -0.9549, 0.9999, 0.962)] == ["0.951", "-0.955", "1.00", "0.96"]
 
 
 def test_correlation_on_a_fixed_sample_of_large_tables(monkeypatch):
