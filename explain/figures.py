@@ -68,6 +68,12 @@ def _base_layout(title: str, **extra) -> dict:
             "paper_bgcolor": "rgba(0,0,0,0)", "plot_bgcolor": "rgba(0,0,0,0)", **extra}
 
 
+def _top_legend(title: str) -> dict:
+    """A legend in rows above the plot, so a narrow screen keeps the plot's full width."""
+    return {"title": {"text": title, "side": "left"}, "orientation": "h", "x": 0,
+            "xanchor": "left", "y": 1.02, "yanchor": "bottom", "itemsizing": "constant"}
+
+
 def _empty_figure(title: str, message: str) -> go.Figure:
     """A figure with no data and a sentence saying why, so a page never shows a blank box."""
     layout = _base_layout(title, height=320,
@@ -326,8 +332,8 @@ def _pair_axes(columns: dict, logs: dict[str, bool]) -> dict:
         if logs[feature]:
             top = max([v for v in columns[feature] if isinstance(v, (int, float))] or [1.0])
             suffix = "" if pos == 0 else str(pos + 1)
-            axes[f"xaxis{suffix}"] = log_axis(top)
-            axes[f"yaxis{suffix}"] = log_axis(top)
+            axes[f"xaxis{suffix}"] = log_axis(top, fine=False)
+            axes[f"yaxis{suffix}"] = log_axis(top, fine=False)
     return axes
 
 
@@ -369,8 +375,9 @@ def pair_plot_figure(result: "Result", *, features: list[str] | None = None,
     layout = _base_layout(f"Pair plot of the most telling features ({shown:,} of {total:,} "
                           "customers, sampled by segment)", height=180 * len(chosen) + 160,
                           dragmode="select", hovermode="closest",
-                          legend={"title": {"text": "Segment"}, "itemsizing": "constant"},
+                          legend=_top_legend("Segment"),
                           **_pair_axes(columns, logs))
+    layout["margin"]["t"] = 120
     return go.Figure(data=traces, layout=layout)
 
 
@@ -543,7 +550,8 @@ def distribution_figure(result: "Result", feature: str) -> go.Figure:
         xaxis = {"title": {"text": label}, "type": "category"}
     layout = _base_layout(f"{label} by segment", height=400, xaxis=xaxis, barmode="group",
                           yaxis={"title": {"text": "Share of segment"}, "tickformat": ".0%"},
-                          legend={"title": {"text": "Segment"}})
+                          legend=_top_legend("Segment"))
+    layout["margin"]["t"] = 110
     return go.Figure(data=traces, layout=layout)
 
 

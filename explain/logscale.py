@@ -51,17 +51,17 @@ def to_log(value):
     return value
 
 
-def log_ticks(top: float) -> tuple[list[float], list[str]]:
+def log_ticks(top: float, *, fine: bool = True) -> tuple[list[float], list[str]]:
     """Tick places and labels for a log axis up to `top`: 0, 1, 10, 100 ... (with 2 and 5 steps
-    while the axis spans three decades or fewer)."""
+    while the axis spans three decades or fewer, unless `fine` is off for a small panel)."""
     decades = max(1, math.ceil(math.log10(max(top, 1.0) + 1.0)))
-    steps = (1, 2, 5) if decades <= 3 else (1,)
+    steps = (1, 2, 5) if decades <= 3 and fine else (1,)
     marks = [0.0] + [m * 10.0 ** d for d in range(decades + 1) for m in steps
                      if m * 10.0 ** d <= top * 1.05]
     return [to_log(v) for v in marks], [human_number(v) for v in marks]
 
 
-def log_axis(top: float, **extra) -> dict:
+def log_axis(top: float, *, fine: bool = True, **extra) -> dict:
     """A layout axis labelled in original units for values drawn with `to_log`."""
-    places, labels = log_ticks(top)
+    places, labels = log_ticks(top, fine=fine)
     return {"tickmode": "array", "tickvals": places, "ticktext": labels, **extra}

@@ -84,10 +84,15 @@ def verdict(result) -> html.Div | None:
     named = reason.lower().startswith(title.lower())
     parts = [html.Strong(title + ("" if named else ". ")), reason[len(title):] if named else reason]
     body = [html.P(parts, className="mb-1")]
-    if kind == "weak":
+    if kind != "weak":
+        return dbc.Alert(body, color=colour, id=page_ids.STRUCTURE_VERDICT,
+                         class_name="structure-verdict small mb-2")
+    advice = str(record.get("advice") or "")
+    if "continuum" not in f"{reason} {advice}".lower():
         body.append(html.P(WEAK, className="mb-1 fw-semibold"))
-        if record.get("advice"):
-            body.append(html.P(["What to try: ", str(record["advice"])], className="mb-1"))
+    if advice:  # the engine's advice may itself say that the segments are cuts of a continuum
+        lead = "" if "continuum" in advice.lower() else "What to try: "
+        body.append(html.P([lead, advice], className="mb-1 fw-semibold" if not lead else "mb-1"))
     return dbc.Alert(body, color=colour, id=page_ids.STRUCTURE_VERDICT,
                      class_name="structure-verdict small mb-2")
 
