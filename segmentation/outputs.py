@@ -40,7 +40,8 @@ def rules_sql(result: Result) -> str:
     fidelity = result.explanation.get("fidelity")
     title = f"Clearseg rules: {len(result.segments)} segments, one rule each" + (
         f"; agreement with the clusters {fidelity:.1%}" if fidelity is not None else "")
-    return rules_select(result.segments, id_column=result.dataset.get("id_column"), title=title)
+    return rules_select(result.segments, id_column=result.dataset.get("id_column"), title=title,
+                        features=result.dataset.get("features"))
 
 
 def write_outputs(out_dir: Path, *, result: Result, assignments: pd.DataFrame,

@@ -169,13 +169,18 @@ def test_the_rules_use_the_untidy_columns(run):
         assert "visits" in features and listed["visits"]["kind"] == "numeric"
 
 
-def test_segment_names_cannot_break_out_of_their_comment(run, loaded):
+@pytest.mark.parametrize("form", ["tidy", "inline"])
+def test_segment_names_cannot_break_out_of_their_comment(run, loaded, form):
     """A name is user text: line breaks of any kind (PostgreSQL ends a comment at CR) stay inside."""
     from explain.sql import rules_select
+    features = run["result"]["dataset"]["features"] if form == "tidy" else None
     segments = [dict(s) for s in run["result"]["segments"]]
+    plain = rules_select(segments, id_column=ID, title="Clearseg rules", features=features)
     segments[0]["name"] = "Gold\rTHEN 99 END AS segment FROM customers; --\n\u2028x"
-    sql = rules_select(segments, id_column=ID, title="Clearseg rules\r\nDROP TABLE customers;")
-    assert len(sql.splitlines()) == 4 + 2 * len(segments) + 2
+    sql = rules_select(segments, id_column=ID, title="Clearseg rules\r\nDROP TABLE customers;",
+                       features=features)
+    assert len(sql.splitlines()) == len(plain.splitlines())
+    assert ("WITH tidy AS (" in sql) == (form == "tidy")
     got = {str(key): seg for key, seg in engines.query(loaded, sql)}
     assert got == run["assignments"].to_dict()
 
