@@ -12,6 +12,7 @@ from explain.surrogate import ROUNDING_TOLERANCE
 
 from . import plotdata
 from .clustering import density_counts
+from .cleaning import id_values
 from .metrics import silhouette_sample
 from .prepare import left_out_notes
 from .result import Result
@@ -115,7 +116,7 @@ def _plots(table, prepared, summary, tree, y, segment, *, seed) -> dict:
 
 
 def _assignments(table, y, segment, names, id_column) -> pd.DataFrame:
-    key = (table[id_column].to_numpy() if id_column else table.index.to_numpy() + 1)
+    key = (id_values(table[id_column]).array if id_column else table.index.to_numpy() + 1)
     return pd.DataFrame({id_column or "row": key, "cluster": y, "segment": segment,
                          "segment_name": [names[s] for s in segment]})
 

@@ -101,3 +101,12 @@ def require_numbers(table: pd.DataFrame, roles: dict) -> pd.DataFrame:
                 "another role, or correct those values and upload the file again")
         out[name] = numbers
     return out
+
+
+def id_values(series: pd.Series) -> pd.Series:
+    """Ids as the upload wrote them: whole-number floats (an id column with gaps) as integers."""
+    if pd.api.types.is_float_dtype(series.dtype):
+        present = series.dropna()
+        if (present == np.round(present)).all() and (present.abs() < 2**53).all():
+            return series.astype("Int64")
+    return series

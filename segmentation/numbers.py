@@ -156,7 +156,8 @@ def _typing_notes(frame: pd.DataFrame, converted: dict, *, decimal: str, codes: 
                      "speak of them as plain numbers: load them into a database as numbers.")
     elif grouped:
         notes.append("Read numbers written with thousands separators (1,234.56 = 1234.56) in: "
-                     + ", ".join(f"'{name}'" for name in grouped) + ".")
+                     + ", ".join(f"'{name}'" for name in grouped) + "; the rules and rules.sql "
+                     "speak of them as plain numbers: load them into a database as numbers.")
     for name in codes:
         example = frame[name].dropna().astype(str).str.strip()
         example = example[example.str.match(_LEADING_ZERO)].iloc[0]

@@ -81,3 +81,20 @@ def test_zero_padded_codes_that_repeat_are_labels_not_dates():
     table = pd.DataFrame({"branch": ["001", "002", "001", "003"] * 5,
                           "spend": np.arange(20, dtype=float)})
     assert infer_roles(table)["branch"].role == "categorical"
+
+
+def test_whole_number_ids_with_a_gap_are_written_without_a_decimal_point(tmp_path, capsys):
+    rng = np.random.default_rng(9)
+    n = 120
+    ids = [str(5000 + i) for i in range(n)]
+    ids[7] = ""
+    group = rng.integers(0, 2, n)
+    path = tmp_path / "customers.csv"
+    spend = np.array([10, 100])[group] * rng.uniform(0.8, 1.2, n)
+    visits = np.array([2, 20])[group] + rng.integers(0, 3, n)
+    pd.DataFrame({"customer_id": ids, "spend": spend, "visits": visits}).to_csv(path, index=False)
+    code, _, err = run_cli(["run", str(path), "--out", str(tmp_path / "out"), "--quiet"], capsys)
+    assert code == 0, err
+    with open(tmp_path / "out" / "assignments.csv", newline="", encoding="utf-8") as handle:
+        written = [row["customer_id"] for row in csv.DictReader(handle)]
+    assert written == ids
