@@ -38,7 +38,7 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("input", help="CSV, XLSX or Parquet file")
     _add_run_options(run)
     run.add_argument("--orders", action="store_true", help="the input is an order log")
-    for name in ("customer", "date", "amount", "quantity", "category", "order"):
+    for name in ("customer", "date", "amount", "quantity", "category", "order", "status"):
         run.add_argument(f"--{name}", metavar="COL", help=f"order log: the {name} column")
     run.add_argument("--as-of", metavar="DATE", help="order log: date recency is counted to")
     demo = sub.add_parser("demo", help="generate a demo customer base and segment it")

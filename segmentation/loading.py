@@ -11,7 +11,7 @@ import pandas as pd
 from .orders import aggregate_orders
 from .readers import XLSX_MAX_UNPACKED_MB, read_table
 
-ORDER_KEYS = ("customer", "date", "amount", "quantity", "category", "order", "as_of")
+ORDER_KEYS = ("customer", "date", "amount", "quantity", "category", "order", "as_of", "status")
 
 
 @dataclass
@@ -37,6 +37,5 @@ def load_input(path, *, orders: dict | None, progress,
     if orders is None:
         return Loaded(raw, notes=reading)
     progress("reading", 0.5, "aggregating the order log per customer")
-    keys = {k: orders.get(k) or None for k in ORDER_KEYS + ("status",)}
-    agg = aggregate_orders(raw, **keys)
+    agg = aggregate_orders(raw, **{k: orders.get(k) or None for k in ORDER_KEYS})
     return Loaded(agg.customers, agg.customers, agg.columns["customer"], reading + agg.notes)

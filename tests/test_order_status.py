@@ -165,3 +165,26 @@ def test_a_log_with_quantity_and_unit_price_is_offered_as_an_order_log(tmp_path)
     table = aggregate_orders(log).customers.set_index("CustomerID")
     assert table.loc[17850, "monetary"] == pytest.approx(6 * 2.55)  # the C invoice reverses 2 x 3.39
     assert table.loc[17850, "frequency"] == 1
+
+
+def test_the_status_column_can_be_named_on_the_command_line(tmp_path, capsys):
+    from conftest import run_cli
+
+    log = make_status_log(80, seed=5).rename(columns={"status": "flag"})
+    placed = [f"ok {n}" for n in range(6)]  # one cancelled label among many: not found unnamed
+    log["flag"] = [("Cancelled" if label.strip().lower() in ("cancelled", "canceled") else
+                    placed[i % 6]) for i, label in enumerate(log["flag"])]
+    assert detect_order_columns(log)["status"] is None
+    path = tmp_path / "orders.csv"
+    log.to_csv(path, index=False)
+    code, _, err = run_cli(["run", str(path), "--orders", "--status", "flag", "--out",
+                            str(tmp_path / "out"), "--quiet"], capsys)
+    assert code == 0, err
+    notes = " ".join(load_result_notes(tmp_path / "out"))
+    assert "Read the order status column 'flag'" in notes
+
+
+def load_result_notes(out) -> list[str]:
+    import json
+
+    return json.loads((out / "result.json").read_text())["dataset"]["notes"]
