@@ -38,11 +38,12 @@ def sqlite_typed(frame: pd.DataFrame) -> sqlite3.Connection:
     return con
 
 
-def duckdb_csv(path: Path, *, all_varchar: bool, id_column: str):
+def duckdb_csv(path: Path, *, all_varchar: bool, id_column: str | None):
     """DuckDB's own CSV reader: every column text, or its sniffed types (the id kept as text)."""
     import duckdb
     con = duckdb.connect()
-    options = "all_varchar = true" if all_varchar else f"types = {{'{id_column}': 'VARCHAR'}}"
+    options = ("all_varchar = true" if all_varchar else
+               f"types = {{'{id_column}': 'VARCHAR'}}" if id_column else "auto_detect = true")
     con.execute(f"CREATE TABLE customers AS SELECT * FROM read_csv('{path}', header = true, {options})")
     return con
 
