@@ -268,7 +268,8 @@ def dendrogram_figure(result: "Result") -> go.Figure:
              "tickfont": {"size": 9}}
     layout = _base_layout(title, height=460, xaxis=xaxis, shapes=shapes, annotations=notes,
                           yaxis={"title": {"text": "Ward merge distance"}, "rangemode": "tozero"},
-                          legend={"title": {"text": "Branches"}}, hovermode="closest")
+                          legend=_top_legend("Branches"), hovermode="closest")
+    layout["margin"]["t"] = 110
     return go.Figure(data=traces, layout=layout)
 
 

@@ -119,6 +119,23 @@ def test_the_tabs_are_walked_with_the_keyboard_alone(owner_run):
     shot(page, "20-tabs-by-keyboard")
 
 
+def test_the_k_switcher_shows_another_candidate_in_one_click(owner_run):
+    context, run_url = owner_run
+    page = context.new_page()
+    page.goto(run_url)
+    page.wait_for_selector("#k-switcher")
+    assert page.locator(".k-option:visible").count() == 1
+    chosen = page.inner_text(".k-option:visible")
+    other = next(t for t in page.locator("#k-switcher label").all_inner_texts()
+                 if "this run" not in t)
+    k = int(other.split("=")[1])
+    page.locator("#k-switcher label", has_text=other).click()
+    page.wait_for_selector(f".k-option:visible >> text=k = {k} ·", timeout=10_000)
+    assert page.locator(".k-option:visible").count() == 1
+    assert page.locator(".k-option:visible tbody tr").count() == k
+    assert page.inner_text(".k-option:visible") != chosen
+
+
 def _cell_names(text: str, segment: str) -> set[str]:
     return {r["segment_name"] for r in csv.DictReader(io.StringIO(text)) if r["segment"] == segment}
 
@@ -149,6 +166,8 @@ def test_a_renamed_segment_is_in_the_cards_the_downloads_and_a_share_link(owner_
     page.click("#share-button")
     page.wait_for_function("() => /\\/share\\//.test(document.querySelector('#share-url').value)")
     url = page.input_value("#share-url")
+    page.click("#share-copy")                                 # a real button that copies
+    page.wait_for_selector("#share-copy-status:has-text('Copied')", timeout=10_000)
     stranger = browser.new_context()
     view = stranger.new_page()
     view.goto(url)
