@@ -1,9 +1,10 @@
 """Order log -> one row per customer: recency, frequency, monetary value, tenure and more.
 
 An order log has one row per order or order line. `detect_order_columns` guesses which columns
-hold the customer id, date, amount, quantity, category and order id; `aggregate_orders` turns the
-log into the per-customer feature table that segmentation runs on, and says in plain sentences what
-it did.
+hold the customer id, date, amount, quantity, category, order id, order status and (without an
+amount) unit price; `aggregate_orders` turns the log into the per-customer feature table that
+segmentation runs on, and says in plain sentences what it did. Cancelled orders are neither orders
+nor revenue and returns are taken off (segmentation.order_status says how each row counts).
 Everything is vectorised (factorize + bincount), so a few million order rows take seconds.
 """
 
