@@ -1,7 +1,7 @@
-"""A shallow decision tree over the rule matrix, held as plain arrays we can edit.
+"""A threshold tree over the rule matrix, held as plain arrays we can edit.
 
-Thresholds are moved (to human numbers) and sibling leaves of one segment are merged in these
-arrays, so the rules read off them are exactly the tree that is measured.
+Thresholds are moved (to human numbers) in these arrays, so the rules read off the leaves are
+exactly the tree that is measured.
 """
 from __future__ import annotations
 
@@ -9,8 +9,6 @@ from dataclasses import dataclass
 
 import numpy as np
 from sklearn.tree import DecisionTreeClassifier
-
-FIT_ROWS = 200_000
 
 
 @dataclass
@@ -48,17 +46,11 @@ class RuleTree:
         return out
 
 
-def fit_rows(n: int, *, seed: int, limit: int = FIT_ROWS) -> np.ndarray:
-    """Rows the tree is fitted on: all of them, or a fixed-seed sample of large tables."""
-    if n <= limit:
-        return np.arange(n)
-    return np.sort(np.random.default_rng(seed + 2).choice(n, size=limit, replace=False))
-
-
-def fit_tree(X: np.ndarray, y: np.ndarray, *, depth: int, seed: int) -> RuleTree:
-    """CART of the given depth on the segment labels; small leaves are not allowed."""
-    clf = DecisionTreeClassifier(max_depth=depth, min_samples_leaf=max(1, len(X) // 1000),
-                                 random_state=seed)
+def fit_tree(X: np.ndarray, y: np.ndarray, *, depth: int, seed: int, leaves: int | None = None,
+             min_rows: int | None = None) -> RuleTree:
+    """CART on the segment labels (at most `leaves` leaves when given); small leaves not allowed."""
+    clf = DecisionTreeClassifier(max_depth=depth, max_leaf_nodes=leaves, random_state=seed,
+                                 min_samples_leaf=min_rows or max(1, len(X) // 1000))
     clf.fit(X, y)
     t = clf.tree_
     return RuleTree(t.feature.astype(np.int64).copy(), t.threshold.astype("float64").copy(),
@@ -77,31 +69,3 @@ def apply_tree(tree: RuleTree, X: np.ndarray) -> np.ndarray:
         idx = rows[active]
         go_left = X[idx, feat[active]] <= tree.threshold[node[active]]
         node[idx] = np.where(go_left, tree.left[node[active]], tree.right[node[active]])
-
-
-def leaf_segments(leaves: np.ndarray, y: np.ndarray, *, n_nodes: int) -> tuple[np.ndarray, float]:
-    """Majority segment of each leaf (-1 where empty) and the share of rows it gets right."""
-    classes, codes = np.unique(y, return_inverse=True)
-    counts = np.zeros((n_nodes, len(classes)), dtype=np.int64)
-    np.add.at(counts, (leaves, codes), 1)
-    best = counts.argmax(axis=1)
-    mapping = np.where(counts.sum(axis=1) > 0, classes[best], -1)
-    return mapping, float(counts.max(axis=1).sum() / max(len(y), 1))
-
-
-def prune(tree: RuleTree, mapping: np.ndarray) -> tuple[RuleTree, np.ndarray]:
-    """Merge sibling leaves that name the same segment (or are empty), bottom up."""
-    tree, mapping = tree.copy(), mapping.copy()
-    changed = True
-    while changed:
-        changed = False
-        for node in tree.internal:
-            left, right = tree.left[node], tree.right[node]
-            if tree.feature[left] >= 0 or tree.feature[right] >= 0:
-                continue
-            a, b = mapping[left], mapping[right]
-            if a == b or a < 0 or b < 0:
-                tree.feature[node] = -1
-                mapping[node] = a if a >= 0 else b
-                changed = True
-    return tree, mapping

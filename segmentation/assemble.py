@@ -8,7 +8,7 @@ from sklearn.metrics import calinski_harabasz_score, davies_bouldin_score, silho
 from explain.describe import describe_segments
 from explain.rules import clauses_text
 from explain.sql import clauses_sql
-from explain.surrogate import ROUNDING_TOLERANCE
+from explain.segment_rules import ROUNDING_TOLERANCE, UNUSUAL
 
 from . import plotdata
 from .clustering import density_counts
@@ -16,8 +16,6 @@ from .cleaning import id_values
 from .metrics import silhouette_sample
 from .prepare import left_out_notes
 from .result import Result
-
-UNUSUAL = 0
 
 
 def _segment_ids(segment: np.ndarray) -> list[int]:
@@ -130,11 +128,13 @@ def build_result(*, raw, table, roles, prepared, summary, tree, y, explained, k_
         k_selection = _density_by_rule(k_selection, explained.segment)
     names = {s["id"]: s["name"] for s in segments}
     cluster_sse = _sse(X, y)
-    explanation = {"max_depth": options.max_depth, "depth": explained.depth,
-                   "leaves": explained.leaves, "fidelity": explained.fidelity,
-                   "rounding_tolerance": ROUNDING_TOLERANCE,
-                   "cost_ratio": _sse(X, explained.segment) / cluster_sse if cluster_sse else None,
-                   "notes": explained.notes}
+    explanation = {"method": explained.method, "max_depth": options.max_depth,
+                   "depth": explained.depth, "leaves": explained.leaves,
+                   "cost_ratio": explained.cost_ratio, "candidates": explained.candidates,
+                   "depth_costs": explained.depth_costs, "fidelity": explained.fidelity,
+                   "fidelity_meaning": "agreement with the unconstrained clusters",
+                   "cluster_cost_ratio": _sse(X, explained.segment) / cluster_sse if cluster_sse else None,
+                   "rounding_tolerance": ROUNDING_TOLERANCE, "notes": explained.notes}
     clustering = {"method": options.method, "k": int(k_selection["chosen_k"]),
                   "unusual": int((explained.segment == UNUSUAL).sum()),  # as the rules assign
                   "quality": _quality(X, np.where(y > 0, y - 1, -1), seed=options.seed)}

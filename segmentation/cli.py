@@ -126,10 +126,16 @@ def command_demo(args) -> int:
 
 
 def _summary(result, written) -> None:
-    """What was found, on stdout: one line per segment with its rule."""
-    ex = result.explanation
-    print(f"{len(result.segments)} segments ({result.clustering['method']}), "
-          f"rules fidelity {ex['fidelity']:.1%}. {result.k_selection['reason']}")
+    """What was found, on stdout: the verdict, then one line per segment with its rule."""
+    ex, ks = result.explanation, result.k_selection
+    print(f"{len(result.segments)} segments ({result.clustering['method']}). {ks['reason']}")
+    if ks.get("structure_reason"):
+        print(ks["structure_reason"] + (" " + ks["advice"] if ks.get("advice") else ""))
+    if ex.get("cost_ratio"):
+        print(f"These rules keep {1 / ex['cost_ratio']:.1%} of the clusters' tightness "
+              f"(agreement with the clusters {ex['fidelity']:.1%}).")
+    if ks.get("best_k_3_8"):
+        print(ks["best_k_3_8"]["reason"])
     for seg in result.segments:
         print(f"  {seg['id']}. {seg['name']} ({seg['share']:.0%}): {seg['rule']['text']}")
     print("wrote " + ", ".join(str(p) for p in written))

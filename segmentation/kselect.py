@@ -57,24 +57,25 @@ CRITERIA = (("silhouette", True, "highest silhouette"),
             ("stability", True, "most stable"))
 
 
-def choose_k(table: list[dict]) -> tuple[int, str]:
-    """The k with the best mean rank over the four criteria, among stable candidates if any."""
+def choose_k(table: list[dict], *, criteria=CRITERIA) -> tuple[int, str]:
+    """The k with the best mean rank over the criteria, among stable candidates if any."""
     pool = [row for row in table if row["stability"] >= STABLE] or table
     ranks = np.zeros(len(pool))
-    for name, higher, _ in CRITERIA:
+    for name, higher, _ in criteria:
         ranks += _ranks(np.array([row[name] for row in pool]), higher_better=higher)
     order = np.lexsort((np.array([row["k"] for row in pool]),
                         -np.array([row["silhouette"] for row in pool]), ranks))
     best = pool[order[0]]
-    return best["k"], _reason(best, pool, table, runner_up=pool[order[1]] if len(pool) > 1 else None)
+    return best["k"], _reason(best, pool, table, runner_up=pool[order[1]] if len(pool) > 1 else None,
+                              criteria=criteria)
 
 
-def _reason(best: dict, pool: list[dict], table: list[dict], *, runner_up) -> str:
+def _reason(best: dict, pool: list[dict], table: list[dict], *, runner_up, criteria) -> str:
     """One sentence citing the figures the choice rests on."""
-    wins = [label for name, higher, label in CRITERIA
+    wins = [label for name, higher, label in criteria
             if best[name] == (max if higher else min)(row[name] for row in pool)]
     ks = [row["k"] for row in table]
-    lead = (" and ".join(wins) if wins else "best average rank over the four criteria")
+    lead = (" and ".join(wins) if wins else f"best average rank over the {len(criteria)} criteria")
     text = (f"k = {best['k']}: {lead} among k = {min(ks)}-{max(ks)} "
             f"(silhouette {best['silhouette']:.2f}, Davies-Bouldin {best['davies_bouldin']:.2f}, "
             f"stability {best['stability']:.2f})")

@@ -4,6 +4,7 @@
 """
 from __future__ import annotations
 
+import math
 import time
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
@@ -12,16 +13,18 @@ from typing import Callable
 import numpy as np
 import pandas as pd
 
-from explain.surrogate import explain_segments
+from explain.tree_choice import RuleData
 
-from .assemble import UNUSUAL, build_result
+from .assemble import build_result
 from .cleaning import clean_table, require_numbers
-from .clustering import density_labels, density_record, order_by_size, refine_kmeans, ward_tree
+from .clustering import density_labels, density_record, ward_tree
 from .errors import InputError
-from .kselect import K_RANGE, choose_k, kmeans_candidates, ward_candidates
-from .metrics import SampleDistances, silhouette_sample, total_sse
+from .findings import explain_chosen, k_options
+from .kselect import K_RANGE
+from .metrics import SampleDistances, silhouette_sample
 from .options import METHODS, RunOptions  # noqa: F401  (METHODS: re-exported)
 from .prepare import prepare, select_features
+from .rule_k import choose_clusters
 from .result import Result
 from .roles import ROLES, ColumnRole, infer_roles
 from .summaries import summarize
@@ -62,10 +65,14 @@ class _Stages:
         return self.timings
 
 
-def _candidate_ks(n: int, k: int | None) -> list[int]:
+def _candidate_ks(n: int, k: int | None, depth: int) -> list[int]:
+    """The k to try: 2..10 within what n rows and rules of `depth` conditions can hold."""
+    if k is not None and k > 2 ** depth:
+        raise InputError(f"k = {k} needs a rule depth of {math.ceil(math.log2(k))}: depth {depth} "
+                         f"gives at most {2 ** depth} segments; raise the rule depth or lower k")
     if k is not None and k > n - 1:
         raise InputError(f"{n} usable rows cannot make {k} segments: use a smaller --k or more rows")
-    ks = [c for c in K_RANGE if c <= n - 1]
+    ks = [c for c in K_RANGE if c <= min(n - 1, 2 ** depth)]
     if k is not None and k not in ks:
         ks.append(k)
     if not ks:
@@ -85,39 +92,33 @@ def _apply_role_overrides(roles: dict, overrides) -> dict:
     return roles
 
 
-def _cluster(X, summary, options: RunOptions, ks: list[int], stages: _Stages):
-    """(labels 0..k-1 with -1 for outliers, k-selection record, notes, tree)."""
+@dataclass
+class _Clustered:
+    """The chosen clusters and what the rules of every candidate k were built from."""
+
+    labels: np.ndarray            # 0..k-1, -1 for unusual rows (density)
+    record: dict                  # the k-selection record
+    notes: list[str]
+    tree: np.ndarray              # Ward linkage of the summary (the dendrogram)
+    data: RuleData
+    sample: SampleDistances
+    rules: dict                   # k -> that k's cheapest tree and figures
+
+
+def _cluster(prepared, summary, options: RunOptions, ks: list[int], stages: _Stages) -> _Clustered:
+    """Cluster, and choose k by the rule segments each k gives."""
+    X = prepared.matrix
     stages.start("choosing_k", f"summarising {len(X):,} rows")
     sample = SampleDistances(X, silhouette_sample(len(X), seed=options.seed))
-    total = total_sse(summary)
     tree = ward_tree(summary.centres, summary.counts)
+    data = RuleData.build(X, prepared.tree_matrix, seed=options.seed)
     if options.method == "density":
         stages.start("clustering", "density clustering")
         labels, notes = density_labels(X, seed=options.seed)
-        return labels, density_record(labels), notes, tree
-    if options.method == "kmeans":
-        found = kmeans_candidates(X, summary, ks, sample=sample, total=total, seed=options.seed,
-                                  progress=stages.report)
-    else:
-        found = ward_candidates(X, summary, tree, ks, sample=sample, total=total, seed=options.seed,
-                                progress=stages.report)
-    table = [found[k]["metrics"] for k in sorted(found)]
-    auto = [row for row in table if row["k"] in K_RANGE] or table
-    k, reason = choose_k(auto)
-    if options.k is not None:
-        k = options.k
-        row = found[k]["metrics"]
-        reason = (f"k = {k} was set by the user (silhouette {row['silhouette']:.2f}, "
-                  f"Davies-Bouldin {row['davies_bouldin']:.2f}); automatic choice: {reason}")
-    stages.start("clustering", f"{options.method} with k = {k}")
-    chosen = found[k]
-    if options.method == "kmeans" and not summary.direct:
-        labels = refine_kmeans(X, chosen["centres"], seed=options.seed)
-    else:
-        labels = chosen["labels"][summary.member]
-    record = {"candidates": table, "chosen_k": int(k), "reason": reason,
-              "silhouette_sample": int(len(sample.rows)), "summary_points": int(summary.size)}
-    return order_by_size(labels), record, [], tree
+        return _Clustered(labels, density_record(labels), notes, tree, data, sample, {})
+    labels, record, rules = choose_clusters(X, summary, tree, options=options, ks=ks, data=data,
+                                            sample=sample, stages=stages)
+    return _Clustered(labels, record, [], tree, data, sample, rules)
 
 
 def run_segmentation(raw: pd.DataFrame, *, options: RunOptions = RunOptions(),
@@ -133,18 +134,22 @@ def run_segmentation(raw: pd.DataFrame, *, options: RunOptions = RunOptions(),
     roles = _apply_role_overrides(infer_roles(table, id_column=options.id_column), options.roles)
     table = require_numbers(table, roles)
     features = select_features(roles, requested=list(options.features or ()))
-    ks = _candidate_ks(len(table), options.k)
+    ks = _candidate_ks(len(table), options.k, options.max_depth)
     prepared = prepare(table, features=features, roles=roles)
     summary = summarize(prepared.matrix, seed=options.seed)
-    labels, k_selection, cluster_notes, tree = _cluster(prepared.matrix, summary, options, ks, stages)
-    y = np.where(labels >= 0, labels + 1, UNUSUAL)
+    found = _cluster(prepared, summary, options, ks, stages)
+    k_selection = found.record
     stages.start("explaining", "fitting rules")
     id_column = next((n for n, r in roles.items() if r.role == "id"), None)
-    explained = explain_segments(prepared, y, depth=options.max_depth, seed=options.seed)
+    explained = explain_chosen(prepared, found.labels, k_selection, options=options, summary=summary,
+                               data=found.data, sample=found.sample)
+    y = explained.clusters
+    k_selection["options"] = k_options(table, prepared, found.rules, explained, k_selection,
+                                       options=options, data=found.data, sample=found.sample)
     stages.start("profiling", "profiles, names and strategy cards")
     result, assignments = build_result(
-        raw=raw, table=table, roles=roles, prepared=prepared, summary=summary, tree=tree, y=y,
+        raw=raw, table=table, roles=roles, prepared=prepared, summary=summary, tree=found.tree, y=y,
         explained=explained, k_selection=k_selection, id_column=id_column, options=options,
-        notes=notes + cluster_notes + list((extra or {}).get("notes", [])),
+        notes=notes + found.notes + list((extra or {}).get("notes", [])),
         created_at=datetime.now(timezone.utc).isoformat(timespec="seconds"))
     return RunOutput(result, assignments, stages.finish())

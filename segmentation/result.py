@@ -7,7 +7,8 @@ from dataclasses import asdict, dataclass, field
 
 import numpy as np
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
+READABLE_VERSIONS = (1, 2)     # version 1: rules could be OR-chains; no verdict, no cost search
 
 
 def jsonable(value):
@@ -45,9 +46,9 @@ class Result:
     @classmethod
     def from_dict(cls, data: dict) -> "Result":
         version = data.get("schema_version")
-        if version != SCHEMA_VERSION:
+        if version not in READABLE_VERSIONS:
             raise ValueError(f"result schema version {version} is not supported "
-                             f"(this version reads {SCHEMA_VERSION})")
+                             f"(this version reads {', '.join(map(str, READABLE_VERSIONS))})")
         fields = {k: data[k] for k in cls.__dataclass_fields__ if k in data}
         return cls(**fields)
 

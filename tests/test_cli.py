@@ -19,7 +19,7 @@ def test_run_writes_every_file_of_the_contract(untidy_run):
     for name in ("result.json", "assignments.csv", "rules.sql", "report.html"):
         assert (untidy_run / name).stat().st_size > 0
     result = json.loads((untidy_run / "result.json").read_text())
-    assert result["schema_version"] == 1
+    assert result["schema_version"] == 2
     assert result["k_selection"]["chosen_k"] == 3 and len(result["segments"]) == 3
     assignments = pd.read_csv(untidy_run / "assignments.csv")
     assert list(assignments.columns) == ["customer_id", "cluster", "segment", "segment_name"]
@@ -48,7 +48,7 @@ def test_progress_lines_on_stderr_and_summary_on_stdout(untidy_csv, tmp_path, ca
     assert code == 0
     for stage in ("reading", "preparing", "choosing k", "clustering", "explaining", "profiling"):
         assert stage in err
-    assert "3 segments" in out and "fidelity" in out
+    assert "3 segments" in out and "of the clusters' tightness" in out and "structure" in out
 
 
 def _write(tmp_path: Path, name: str, content) -> Path:
