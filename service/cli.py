@@ -1,9 +1,11 @@
-"""`python -m service worker|job|users`: the job runner, one job's process and editor accounts.
+"""`python -m service worker|job|users|migrate`: the job runner, one job's process, editor
+accounts and the schema migration.
 
 Failures are reported as by the core's CLI: one line on stderr, exit code 2 for bad input.
 """
 from __future__ import annotations
 
+import logging
 import signal
 import sys
 
@@ -30,7 +32,9 @@ def build_parser() -> Parser:
     users.add_argument("--password-stdin", action="store_true",
                        help="read the password from standard input instead of prompting")
     users.add_argument("--database", help=DATABASE_HELP)
-    for command in (worker, job, users):
+    migrate = sub.add_parser("migrate", help="bring the database to the newest schema revision")
+    migrate.add_argument("--database", help=DATABASE_HELP)
+    for command in (worker, job, users, migrate):
         add_debug(command)
     return parser
 
@@ -42,7 +46,7 @@ def command_worker(args) -> int:
     from .store import RunStore
 
     settings = Settings.from_env()
-    store = RunStore(args.database or settings.database_url)
+    store = RunStore(args.database or settings.database_url, busy_ms=settings.sqlite_busy_ms)
     patiently(store.create_schema, seconds=600)
     stop = threading.Event()
     for sig in (signal.SIGTERM, signal.SIGINT):
@@ -58,7 +62,8 @@ def command_job(args) -> int:
     from .store import RunStore
 
     signal.signal(signal.SIGTERM, _interrupt)
-    store = RunStore(args.database)
+    settings = Settings.from_env()
+    store = RunStore(args.database, busy_ms=settings.sqlite_busy_ms)
     run = store.run(args.run_id)
     if run is None or run["status"] != "running":
         raise InputError(f"run {args.run_id} is not waiting to be executed")
@@ -67,7 +72,7 @@ def command_job(args) -> int:
         store.fail(args.run_id, "the uploaded file is no longer there: upload it again")
         return 2
     try:
-        execute(store, args.run_id, upload_path=upload["path"])
+        execute(store, args.run_id, upload_path=upload["path"], settings=settings)
     except KeyboardInterrupt:
         if store.cancel_requested(args.run_id):
             store.fail(args.run_id, "cancelled by the user", status="cancelled")
@@ -93,9 +98,8 @@ def _read_password(args) -> str:
 
 def command_users(args) -> int:
     from .accounts import Accounts
-    from .store import RunStore
 
-    store = RunStore(args.database or Settings.from_env().database_url)
+    store = _store(args)
     store.create_schema()
     accounts = Accounts(store)
     if args.action == "list":
@@ -114,6 +118,25 @@ def command_users(args) -> int:
     return 0
 
 
+def _store(args):
+    """The store named by --database, else by the settings."""
+    from .store import RunStore
+
+    settings = Settings.from_env()
+    return RunStore(args.database or settings.database_url, busy_ms=settings.sqlite_busy_ms)
+
+
+def command_migrate(args) -> int:
+    from .migrate import head
+
+    changed = _store(args).create_schema()
+    print(f"database {'upgraded to' if changed else 'already at'} revision {head()}",
+          file=sys.stderr)
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
-    commands = {"worker": command_worker, "job": command_job, "users": command_users}
+    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    commands = {"worker": command_worker, "job": command_job, "users": command_users,
+                "migrate": command_migrate}
     return dispatch(build_parser(), commands, argv)

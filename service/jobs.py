@@ -9,6 +9,7 @@ nothing. A database that is briefly away is waited for, never a reason to stop.
 """
 from __future__ import annotations
 
+import logging
 import os
 import signal
 import socket
@@ -23,7 +24,7 @@ from segmentation.errors import InputError
 from segmentation.loading import load_input
 from segmentation.options import RunOptions
 
-from .previews import xlsx_limit_mb
+from .settings import Settings
 from .store import RunStore, database_unavailable, new_id
 
 HEARTBEAT_SECONDS = 2.0
@@ -33,6 +34,7 @@ WATCH_SECONDS = 0.5
 PATIENCE_SECONDS = 120.0
 SHUTDOWN_SECONDS = 5.0
 RUNNER_PID_ENV = "CLEARSEG_RUNNER_PID"
+logger = logging.getLogger(__name__)
 ORPHANED = "the runner stopped while this run was going (crash or restart); run it again"
 
 
@@ -124,12 +126,14 @@ def start_watchdog(store: RunStore, run: dict) -> threading.Event | None:
     return stop
 
 
-def execute(store: RunStore, run_id: str, *, upload_path: str) -> None:
-    """Run one claimed job to the end and store its outcome: done, failed or cancelled."""
+def execute(store: RunStore, run_id: str, *, upload_path: str,
+            settings: Settings | None = None) -> None:
+    """Run one claimed job to the end and store its outcome: done, failed or cancelled
+    (settings: read from the environment when not given)."""
     run = patiently(lambda: store.run(run_id))
     watching = start_watchdog(store, run)
     try:
-        _execute(store, run, upload_path=upload_path)
+        _execute(store, run, upload_path=upload_path, settings=settings or Settings.from_env())
     finally:
         if watching is not None:
             watching.set()
@@ -140,7 +144,7 @@ def _fail(store: RunStore, run: dict, message: str, *, status: str = "failed") -
     patiently(lambda: store.fail(run["id"], message, status=status, runner=run.get("runner")))
 
 
-def _execute(store: RunStore, run: dict, *, upload_path: str) -> None:
+def _execute(store: RunStore, run: dict, *, upload_path: str, settings: Settings) -> None:
     from segmentation.outputs import csv_text, rules_sql
     from segmentation.pipeline import run_segmentation
     from explain.report import report_html
@@ -150,7 +154,8 @@ def _execute(store: RunStore, run: dict, *, upload_path: str) -> None:
     try:
         options = run_options(run["options"])
         loaded = load_input(upload_path, orders=options.to_stored()["orders"], progress=progress,
-                            xlsx_max_unpacked_mb=xlsx_limit_mb(), name=options.source or None)
+                            xlsx_max_unpacked_mb=settings.xlsx_max_unpacked_mb,
+                            name=options.source or None)
         if loaded.id_column and not options.id_column:
             options = options.model_copy(update={"id_column": loaded.id_column})
         output = run_segmentation(loaded.table, options=options, progress=progress,
@@ -267,14 +272,14 @@ class Runner:
             action()
         except Exception as exc:  # the runner never stops for a database error
             if not database_unavailable(exc):
-                print(f"runner: {type(exc).__name__}: {exc}", file=sys.stderr, flush=True)
+                logger.error("runner: %s: %s", type(exc).__name__, exc)
             elif not self.database_down:
-                print(f"runner: the database is not reachable ({type(exc).__name__}); retrying",
-                      file=sys.stderr, flush=True)
+                logger.warning("runner: the database is not reachable (%s); retrying",
+                               type(exc).__name__)
             self.database_down = self.database_down or database_unavailable(exc)
             return False
         if self.database_down:
-            print("runner: the database is reachable again", file=sys.stderr, flush=True)
+            logger.warning("runner: the database is reachable again")
             self.database_down = False
         return True
 

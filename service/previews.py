@@ -9,37 +9,33 @@ from pathlib import Path
 
 from segmentation.errors import InputError
 from segmentation.preview import build_preview
-from segmentation.readers import XLSX_MAX_UNPACKED_MB
 
-from .sandbox import ChildError, LimitError, env_limit, limit_message, run_limited
-
-PARSE_MEMORY_MB = 1536    # env CLEARSEG_PARSE_MEMORY_MB
-PARSE_SECONDS = 60        # env CLEARSEG_PARSE_SECONDS
+from .sandbox import ChildError, LimitError, limit_message, run_limited
+from .settings import Settings
 
 logger = logging.getLogger(__name__)
 
 
-def parse_limits() -> tuple[int, float]:
-    """(memory in bytes, seconds) allowed for parsing one upload, from the environment or defaults."""
-    megabytes = env_limit("CLEARSEG_PARSE_MEMORY_MB", default=PARSE_MEMORY_MB)
-    return int(megabytes * 2**20), env_limit("CLEARSEG_PARSE_SECONDS", default=PARSE_SECONDS)
+def parse_limits(settings: Settings | None = None) -> tuple[int, float]:
+    """(memory in bytes, seconds) allowed for parsing one upload (settings: from the environment
+    when not given)."""
+    return (settings or Settings.from_env()).parse_limits
 
 
-def xlsx_limit_mb() -> float:
-    """How much a workbook may unpack to, in MB: $CLEARSEG_XLSX_MAX_UNPACKED_MB or the default."""
-    return env_limit("CLEARSEG_XLSX_MAX_UNPACKED_MB", default=XLSX_MAX_UNPACKED_MB)
-
-
-def safe_preview(path: str | Path, *, name: str | None = None) -> tuple[dict | None, str | None]:
+def safe_preview(path: str | Path, *, name: str | None = None,
+                 settings: Settings | None = None) -> tuple[dict | None, str | None]:
     """(preview, None) or (None, the message saying why the file cannot be used).
 
-    The file is parsed in a child process under parse_limits(); nothing in it can stop the caller.
-    `name` is the upload's original name, used in the messages instead of the stored file's.
+    The file is parsed in a child process under the settings' parse limits; nothing in it can stop
+    the caller. `name` is the upload's original name, used in the messages instead of the stored
+    file's. Without `settings`, they are read from the environment.
     """
-    memory_bytes, seconds = parse_limits()
+    settings = settings or Settings.from_env()
+    memory_bytes, seconds = settings.parse_limits
     name = name or Path(path).name
     try:
-        preview = run_limited(build_preview, str(path), xlsx_max_unpacked_mb=xlsx_limit_mb(),
+        preview = run_limited(build_preview, str(path),
+                              xlsx_max_unpacked_mb=settings.xlsx_max_unpacked_mb,
                               name=name, memory_bytes=memory_bytes, seconds=seconds)
         return preview, None
     except LimitError as exc:

@@ -57,20 +57,6 @@ def limit_message(subject: str, *, memory_bytes: int, seconds: float) -> str:
             "it may be corrupt or far too large")
 
 
-def env_limit(name: str, *, default: float) -> float:
-    """A positive number from environment variable `name`, or `default` when it is unset or empty."""
-    raw = os.environ.get(name, "").strip()
-    if not raw:
-        return default
-    try:
-        value = float(raw)
-    except ValueError:
-        value = math.nan
-    if not math.isfinite(value) or value <= 0:
-        raise ValueError(f"{name} must be a positive number, got {raw!r}")
-    return value
-
-
 def run_limited(func, *args, memory_bytes: int, seconds: float, **kwargs):
     """Return `func(*args, **kwargs)` computed in a child process limited to `memory_bytes` of
     address space and `seconds` of CPU and wall-clock time.

@@ -1,15 +1,20 @@
-"""Settings from environment variables, with the embedded defaults of a local install."""
+"""Every CLEARSEG_* setting, parsed once from the environment (with the embedded defaults of a
+local install) and passed down to what needs it; a bad value stops the start saying what to set."""
 from __future__ import annotations
 
+import math
 import os
 from dataclasses import dataclass
 from pathlib import Path
 
 from segmentation.errors import InputError
+from segmentation.readers import XLSX_MAX_UNPACKED_MB
 
 ROOT = Path(__file__).resolve().parents[1]
-INSTANCE = Path(os.environ.get("CLEARSEG_INSTANCE_DIR", ROOT / "instance"))
 SWITCH = {"1": True, "0": False}
+BUSY_MS_DEFAULT = 30_000
+PARSE_MEMORY_MB = 1536
+PARSE_SECONDS = 60
 
 
 def _switch(env, name: str, default: str) -> bool:
@@ -20,12 +25,34 @@ def _switch(env, name: str, default: str) -> bool:
     return SWITCH[value]
 
 
-def _positive_int(env, name: str, default: str) -> int:
+def _positive_int(env, name: str, default) -> int:
     """A whole-number setting of at least 1."""
-    value = env.get(name, default).strip()
+    value = str(env.get(name, default)).strip()
     if not value.isdigit() or int(value) < 1:
         raise InputError(f"{name} must be a whole number of at least 1, not {value!r}")
     return int(value)
+
+
+def _positive_number(env, name: str, default: float) -> float:
+    """A positive number; unset or empty takes the default."""
+    raw = env.get(name, "").strip()
+    if not raw:
+        return float(default)
+    try:
+        value = float(raw)
+    except ValueError:
+        value = math.nan
+    if not math.isfinite(value) or value <= 0:
+        raise InputError(f"{name} must be a positive number, got {raw!r}")
+    return value
+
+
+def _cookies(env) -> bool | None:
+    """CLEARSEG_SECURE_COOKIES: 1, 0 or auto (None: secure unless running locally)."""
+    value = env.get("CLEARSEG_SECURE_COOKIES", "auto").strip()
+    if value != "auto" and value not in SWITCH:
+        raise InputError(f"CLEARSEG_SECURE_COOKIES must be 1, 0 or auto, not {value!r}")
+    return SWITCH.get(value)
 
 
 @dataclass(frozen=True)
@@ -40,18 +67,35 @@ class Settings:
     secure_cookies: bool | None     # None: secure unless running locally
     sharing: bool = True            # False: no share link opens and none can be made
     share_failure_limit: int = 20   # failed link attempts per address in 10 minutes
+    instance_dir: Path = ROOT / "instance"
+    sqlite_busy_ms: int = BUSY_MS_DEFAULT            # a SQLite write waits this long for a lock
+    parse_memory_mb: float = PARSE_MEMORY_MB         # the child that previews an upload
+    parse_seconds: float = PARSE_SECONDS
+    xlsx_max_unpacked_mb: float = XLSX_MAX_UNPACKED_MB
 
     @classmethod
     def from_env(cls, env=None) -> "Settings":
         env = os.environ if env is None else env
-        instance = Path(env.get("CLEARSEG_INSTANCE_DIR", INSTANCE))
+        instance = Path(env.get("CLEARSEG_INSTANCE_DIR", "") or ROOT / "instance")
         return cls(
             database_url=env.get("CLEARSEG_DATABASE_URL", f"sqlite:///{instance / 'clearseg.db'}"),
             upload_dir=Path(env.get("CLEARSEG_UPLOAD_DIR", instance / "uploads")),
-            max_upload_bytes=int(float(env.get("CLEARSEG_MAX_UPLOAD_MB", "100")) * 1024 * 1024),
-            runner_concurrency=int(env.get("CLEARSEG_RUNNER_CONCURRENCY", os.cpu_count() or 1)),
+            max_upload_bytes=int(_positive_number(env, "CLEARSEG_MAX_UPLOAD_MB", 100) * 2**20),
+            runner_concurrency=_positive_int(env, "CLEARSEG_RUNNER_CONCURRENCY",
+                                             os.cpu_count() or 1),
             secret_key=env.get("CLEARSEG_SECRET_KEY") or None,
-            secure_cookies={"1": True, "0": False}.get(env.get("CLEARSEG_SECURE_COOKIES", "auto")),
+            secure_cookies=_cookies(env),
             sharing=_switch(env, "CLEARSEG_SHARING", "1"),
             share_failure_limit=_positive_int(env, "CLEARSEG_SHARE_FAILURE_LIMIT", "20"),
+            instance_dir=instance,
+            sqlite_busy_ms=_positive_int(env, "CLEARSEG_SQLITE_BUSY_MS", BUSY_MS_DEFAULT),
+            parse_memory_mb=_positive_number(env, "CLEARSEG_PARSE_MEMORY_MB", PARSE_MEMORY_MB),
+            parse_seconds=_positive_number(env, "CLEARSEG_PARSE_SECONDS", PARSE_SECONDS),
+            xlsx_max_unpacked_mb=_positive_number(env, "CLEARSEG_XLSX_MAX_UNPACKED_MB",
+                                                  XLSX_MAX_UNPACKED_MB),
         )
+
+    @property
+    def parse_limits(self) -> tuple[int, float]:
+        """(memory in bytes, seconds) allowed for parsing one upload."""
+        return int(self.parse_memory_mb * 2**20), self.parse_seconds

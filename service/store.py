@@ -20,17 +20,17 @@ from contextlib import AbstractContextManager
 from datetime import datetime, timezone
 from functools import partial
 
-from sqlalchemy import create_engine, delete, event, func, insert, inspect, or_, select, update
+from sqlalchemy import create_engine, delete, event, func, insert, or_, select, update
 from sqlalchemy import exc as sa_exc
 from sqlalchemy.engine import Connection, Engine
 
 from segmentation.options import RunOptions
 
-from .schema import artifacts, metadata, runners, runs, shares, uploads
+from .schema import artifacts, runners, runs, shares, uploads
+from .settings import Settings
 
 ACTIVE = ("queued", "running")
 TOKEN_PATTERN = re.compile(r"^[A-Za-z0-9_-]{43}$")
-BUSY_MS_DEFAULT = 30_000
 BEGIN_MODES = ("DEFERRED", "IMMEDIATE")
 RECOVERED = "the runner stopped while this run was going (crash or restart); run it again"
 FORGET_RUNNERS_AFTER = 86_400.0
@@ -50,12 +50,6 @@ def hash_token(token: str) -> str:
     return hashlib.sha256(token.encode("utf-8")).hexdigest()
 
 
-def sqlite_busy_ms(env=None) -> int:
-    """How long SQLite waits for another process's write lock, in ms: $CLEARSEG_SQLITE_BUSY_MS."""
-    env = os.environ if env is None else env
-    return int(env.get("CLEARSEG_SQLITE_BUSY_MS", BUSY_MS_DEFAULT))
-
-
 def _sqlite_pragmas(dbapi_connection, _record, *, busy_ms: int) -> None:
     """WAL, the busy timeout, foreign keys; and BEGIN left to us (see _sqlite_begin)."""
     dbapi_connection.isolation_level = None   # the driver emits no BEGIN of its own
@@ -72,12 +66,11 @@ def _sqlite_begin(conn: Connection) -> None:
     conn.exec_driver_sql(f"BEGIN {mode if mode in BEGIN_MODES else 'IMMEDIATE'}")
 
 
-def _sqlite_engine(url: str) -> Engine:
+def _sqlite_engine(url: str, *, busy_ms: int) -> Engine:
     """SQLAlchemy's pysqlite recipe for real transactions, with WAL and a busy timeout."""
     path = url.split("///", 1)[-1]
     if path and path != ":memory:":
         os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
-    busy_ms = sqlite_busy_ms()
     engine = create_engine(url, connect_args={"timeout": busy_ms / 1000})
     event.listen(engine, "connect", partial(_sqlite_pragmas, busy_ms=busy_ms))
     event.listen(engine, "begin", _sqlite_begin)
@@ -107,8 +100,11 @@ class _NotRunning(Exception):
 class RunStore:
     """Runs, uploads and links in one database; safe to use from several processes."""
 
-    def __init__(self, url: str):
+    def __init__(self, url: str, *, busy_ms: int | None = None):
+        """`busy_ms`: how long a SQLite write waits for another process's lock (default: the
+        setting CLEARSEG_SQLITE_BUSY_MS)."""
         self.url = url
+        self.busy_ms = Settings.from_env().sqlite_busy_ms if busy_ms is None else busy_ms
         self._engine: Engine | None = None
         self._reader: Engine | None = None
         self._pid: int | None = None
@@ -118,7 +114,7 @@ class RunStore:
         """The engine of this process (made after a fork, never inherited across one)."""
         if self._engine is None or self._pid != os.getpid():
             if self.url.startswith("sqlite"):
-                engine = _sqlite_engine(self.url)
+                engine = _sqlite_engine(self.url, busy_ms=self.busy_ms)
             else:
                 engine = create_engine(self.url, pool_pre_ping=True)
             self._reader = engine.execution_options(sqlite_begin="DEFERRED")
@@ -140,24 +136,12 @@ class RunStore:
             return False
         return True
 
-    def create_schema(self) -> None:
-        """Create missing tables, then add columns a newer version defines (nullable or defaulted)."""
-        metadata.create_all(self.engine)
-        found = inspect(self.engine)
-        for table in metadata.sorted_tables:
-            have = {c["name"] for c in found.get_columns(table.name)}
-            for column in table.columns:
-                if column.name not in have:
-                    self._add_column(table.name, column)
+    def create_schema(self) -> bool:
+        """Migrate the database to the newest schema revision, under a lock (service.migrate);
+        True when this call changed it."""
+        from .migrate import migrate
 
-    def _add_column(self, table: str, column) -> None:
-        kind = column.type.compile(dialect=self.engine.dialect)
-        default = column.default.arg if column.default is not None else None
-        clause = f" DEFAULT {default!r}" if isinstance(default, (str, int, float)) else ""
-        if isinstance(default, bool):
-            clause = f" DEFAULT {'TRUE' if default else 'FALSE'}"
-        with self.engine.begin() as con:
-            con.exec_driver_sql(f'ALTER TABLE {table} ADD COLUMN "{column.name}" {kind}{clause}')
+        return migrate(self.engine)
 
     # uploads -----------------------------------------------------------------------------------
     def add_upload(self, *, owner: str, filename: str, path: str, size_bytes: int,

@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from segmentation.errors import InputError
-from service.sandbox import ChildError, LimitError, env_limit, limit_message, run_limited
+from service.sandbox import ChildError, LimitError, limit_message, run_limited
 
 MB = 2**20
 LIMITS = {"memory_bytes": 256 * MB, "seconds": 60}  # generous time: the machine may be busy
@@ -201,15 +201,3 @@ def test_limit_message_names_the_subject_and_the_limits():
     text = limit_message("'data.xlsx'", memory_bytes=1536 * MB, seconds=60)
     assert text == ("'data.xlsx' could not be read within the limits (1,536 MB, 60 s): "
                     "it may be corrupt or far too large")
-
-
-def test_env_limit_reads_a_positive_number_or_falls_back(monkeypatch):
-    monkeypatch.delenv("CLEARSEG_TEST_LIMIT", raising=False)
-    assert env_limit("CLEARSEG_TEST_LIMIT", default=60) == 60
-    monkeypatch.setenv("CLEARSEG_TEST_LIMIT", " 2.5 ")
-    assert env_limit("CLEARSEG_TEST_LIMIT", default=60) == 2.5
-    for bad in ("abc", "0", "-1", "inf"):
-        monkeypatch.setenv("CLEARSEG_TEST_LIMIT", bad)
-        expected = f"^CLEARSEG_TEST_LIMIT must be a positive number, got '{bad}'$"
-        with pytest.raises(ValueError, match=expected):
-            env_limit("CLEARSEG_TEST_LIMIT", default=60)
