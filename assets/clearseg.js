@@ -43,6 +43,22 @@
     if (tab) { select(tab); }
   });
 
+  /* Scroll boxes: show the "scroll sideways" cue only while the content is wider than the box. */
+  function markOverflow() {
+    var boxes = document.querySelectorAll(".scroll-box");
+    Array.prototype.forEach.call(boxes, function (box) {
+      box.parentNode.classList.toggle("overflowing", box.scrollWidth > box.clientWidth + 1);
+    });
+  }
+  var pending = false;
+  function schedule() {
+    if (pending) { return; }
+    pending = true;
+    window.requestAnimationFrame(function () { pending = false; markOverflow(); });
+  }
+  new MutationObserver(schedule).observe(document.documentElement, { childList: true, subtree: true });
+  window.addEventListener("resize", schedule);
+
   /* Copy buttons: the share link's field or the rules.sql block, with a fallback for pages not
      served over HTTPS (where navigator.clipboard is missing). */
   var SOURCES = { "share-copy": "share-url", "rules-sql-copy": "rules-sql-text" };

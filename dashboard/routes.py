@@ -116,6 +116,7 @@ def _renamed_file(run_id: str, name: str, names: dict[int, str]) -> bytes | None
 
 @bp.get("/runs/<run_id>/download/<name>")
 def download(run_id: str, name: str):
+    """A run's file for its owner or a public reader, with the owner's segment names if any."""
     run = visible_run(run_id) if re.fullmatch(r"[0-9a-f]{32}", run_id) else None
     if run is None or name not in DOWNLOADS or run["status"] != "done":
         return _plain_page("Not found", "There is no such run, or it is not yours.", 404)

@@ -97,15 +97,15 @@ def table(head: list[str], *, rows: list[list], table_id: str | None = None,
 
 
 def scroller(child, *, min_width: int | None = None) -> html.Div:
-    """A horizontally scrolling box with a visible cue on narrow screens (a table, a wide chart).
-
-    The cue line shows below 768 px (assets/clearseg.css); the box can be focused and scrolled
-    with the arrow keys.
+    """A horizontally scrolling box (a table, a wide chart) with a visible cue while its content
+    is wider than the screen (assets/clearseg.js marks it); it can be focused and scrolled with
+    the arrow keys.
     """
     inner = html.Div(child, style={"minWidth": f"{min_width}px"}) if min_width else child
     return html.Div([html.Div("Scroll sideways to see all of it →", className="scroll-cue",
                               **{"aria-hidden": "true"}),
-                     html.Div(inner, className="table-responsive scroll-box", tabIndex="0")])
+                     html.Div(inner, className="table-responsive scroll-box", tabIndex="0")],
+                    className="scroll-wrap")
 
 
 def bullet_list(items: list, *, empty: str = "None.") -> html.Ul | html.P:

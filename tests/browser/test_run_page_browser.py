@@ -192,6 +192,9 @@ def test_profile_and_log_axis_pair_plot_read_at_each_width_and_scheme(owner_run,
     labels = page.inner_text("#profile-graph")
     assert "Plan: pro" in labels and "Newsletter: yes" in labels
     assert page.evaluate("() => document.documentElement.scrollWidth") <= width + 1
+    cue = ".scroll-wrap:has(#profile-graph) > .scroll-cue"
+    page.wait_for_function(f"() => document.querySelector('{cue}').offsetParent "
+                           f"{'!==' if width < 600 else '==='} null", timeout=10_000)
     shot(page, f"22-profile-{width}-{scheme}")
     page.goto(f"{run_url}?tab=pairs")
     page.wait_for_selector("#pair-plot-graph .main-svg", timeout=30_000)
