@@ -7,6 +7,7 @@ transaction.
 from __future__ import annotations
 
 from sqlalchemy import delete, insert, select
+from sqlalchemy.exc import IntegrityError
 
 from .schema import runs, segment_names
 from .store import RunStore, now_iso
@@ -21,7 +22,19 @@ def names_of(store: RunStore, run_id: str) -> dict[int, str]:
 
 
 def rename(store: RunStore, run_id: str, *, owner: str, segment_id: int, name: str) -> bool:
-    """Store a checked name for one segment of the owner's run; False when the run is not theirs."""
+    """Store a checked name for one segment of the owner's run; False when the run is not theirs.
+
+    Two renames of one segment at the same moment (two tabs, two workers): the later one wins.
+    """
+    for _ in range(3):
+        try:
+            return _replace(store, run_id, owner=owner, segment_id=segment_id, name=name)
+        except IntegrityError:  # the other rename inserted the row between our delete and insert
+            continue
+    return False
+
+
+def _replace(store: RunStore, run_id: str, *, owner: str, segment_id: int, name: str) -> bool:
     col = segment_names.c
     with store.engine.begin() as con:
         mine = con.execute(select(runs.c.id).where(runs.c.id == str(run_id),
