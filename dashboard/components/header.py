@@ -38,8 +38,8 @@ def run_facts(result, *, created: str | None) -> html.Dl:
         ("Method", METHOD_NAMES.get(clustering.get("method"), str(clustering.get("method")))),
         ("Segments (k)", k_text),
         *([("Tightness kept", kept + " of the clusters' tightness")] if kept else []),
-        ("Agreement with the unconstrained clusters",
-         percent(result.explanation.get("fidelity"))),
+        ("Agreement", f"{percent(result.explanation.get('fidelity'))} with the unconstrained "
+                      "clusters"),
         ("Created", when(created or result.created_at)),
     ], class_name="run-facts mb-0")
 

@@ -23,6 +23,12 @@ CHROMIUM = "/usr/bin/chromium"
 ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
         "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 NAME = 'Weekend "VIP" buyers, =SUM(1)'
+FACTS_CLEAR_OF_DOWNLOADS = """() => {
+  const d = document.querySelector('.downloads').getBoundingClientRect();
+  return Array.from(document.querySelectorAll('.run-facts dt, .run-facts dd')).every(e => {
+    const r = e.getBoundingClientRect();
+    return r.right <= d.left + 1 || r.left >= d.right - 1 || r.bottom <= d.top + 1
+      || r.top >= d.bottom - 1; }); }"""
 
 
 def shop_table(n: int = 900, *, seed: int = 21) -> pd.DataFrame:
@@ -189,6 +195,7 @@ def test_profile_and_log_axis_pair_plot_read_at_each_width_and_scheme(owner_run,
     page.goto(f"{run_url}?tab=profiles")
     page.wait_for_selector("#profile-graph .main-svg", timeout=30_000)
     assert page.get_attribute("html", "data-bs-theme") == scheme
+    assert page.evaluate(FACTS_CLEAR_OF_DOWNLOADS)
     labels = page.inner_text("#profile-graph")
     assert "Plan: pro" in labels and "Newsletter: yes" in labels
     assert page.evaluate("() => document.documentElement.scrollWidth") <= width + 1
