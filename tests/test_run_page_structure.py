@@ -218,6 +218,7 @@ def test_the_owner_renames_a_segment_and_every_export_and_the_share_view_use_the
     with session_of(app, OTHER):
         shared = share.layout(token=token)
     assert clean in strings(shared)
+    assert "Weak structure" in text_of(find(shared, page_ids.STRUCTURE_VERDICT))
     assert clean in client_of(app, OTHER).get(f"/share/{token}/report.html").text.replace(
         "&quot;", '"')
 
@@ -295,3 +296,13 @@ def test_progress_shows_the_time_elapsed():
     assert elapsed_text(queued, now=now) == "in the queue for 7 s"
     card = progress_card(running, can_cancel=False)
     assert find(card, page_ids.RUN_ELAPSED).children.endswith("elapsed")
+
+
+def test_the_report_states_the_verdict_the_tightness_and_each_depth(site):
+    from explain.report import report_html
+    page = report_html(site[3])
+    assert "<dt>Structure</dt><dd>weak: Rule silhouette 0.08" in page
+    assert "cuts of a continuum rather than distinct groups" in page
+    assert ("<dt>By rule depth</dt><dd>depth 2 keeps 71.4%, depth 3 keeps 88.0%, depth 4 keeps "
+            "93.0% of the clusters' tightness</dd>") in page
+    assert "<dt>Suggested k</dt><dd>k = 5: k = 5 has the best rule silhouette" in page
