@@ -9,6 +9,7 @@ from __future__ import annotations
 from dash import ALL, MATCH, Input, Output, State, callback, clientside_callback, no_update
 from dash.exceptions import PreventUpdate
 
+from explain.figures import segment_size_figure
 from segmentation.errors import InputError
 from service.segment_names import rename
 
@@ -59,6 +60,20 @@ def save_segment_name(n_clicks, n_submit, *, text, button, ref):
         raise PreventUpdate from None
     name, message = rename_segment(ref, segment_id=segment_id, text=text)
     return {"name": name if name is not None else no_update, "message": message}
+
+
+@callback(Output(page_ids.SEGMENT_SIZE_GRAPH, "figure"),
+          Input({"type": page_ids.RENAME_MESSAGE, "index": ALL}, "children"),
+          State(page_ids.VIEW_REF, "data"), prevent_initial_call=True)
+def redraw_sizes_after_rename(messages, ref):
+    """Redraw the size chart with the names just saved (the cards' headings update themselves)."""
+    if not any(isinstance(m, str) and m.startswith("Saved") for m in messages or []):
+        raise PreventUpdate
+    view = view_from_ref(ref)
+    result = load_result(view) if view is not None and view.is_owner else None
+    if result is None:
+        raise PreventUpdate
+    return segment_size_figure(result)
 
 
 clientside_callback(  # show the picked candidate's segments (all are in the page already)

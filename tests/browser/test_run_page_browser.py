@@ -157,6 +157,7 @@ def test_a_renamed_segment_is_in_the_cards_the_downloads_and_a_share_link(owner_
     page.wait_for_function(
         "name => document.querySelector('#segment-card-1 .segment-name').textContent === name",
         arg=NAME, timeout=30_000)
+    page.wait_for_selector(f"#segment-size-graph .ytick:has-text('Weekend')", timeout=30_000)
     shot(page, "21-renamed")
     page.reload()
     page.wait_for_selector("#segment-cards")
