@@ -19,7 +19,7 @@ from .split_stats import Space
 from .tree import RuleTree, apply_tree, fit_tree
 
 SEARCH_ROWS = 20_000       # rows the searches see
-EVAL_ROWS = 100_000        # rows every candidate is priced on
+EVAL_ROWS = 50_000         # rows every candidate is priced on
 COARSE_BINS = 16           # thresholds per column in the exhaustive two-level search (32 if <= 6 columns)
 FINE_BINS = 64             # thresholds per column for greedy splits, IMM and re-optimisation
 MIN_SHARE = 0.01           # no segment under this share of the rows

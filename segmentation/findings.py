@@ -8,7 +8,9 @@ from explain.rules import clauses_text
 from explain.segment_rules import UNUSUAL, Explanation, explain_segments
 
 from .rule_k import kmeans_reference
-from .verdict import gap, structure_verdict
+
+NAME_ROWS = 50_000
+from .verdict import gap, rule_space, structure_verdict
 
 
 def explain_chosen(prepared, labels, record: dict, *, options, summary, data, sample) -> Explanation:
@@ -21,26 +23,54 @@ def explain_chosen(prepared, labels, record: dict, *, options, summary, data, sa
     reference = labels if options.method == "kmeans" else kmeans_reference(summary, k, seed=options.seed)
     explained = explain_segments(prepared, labels, k=k, depth=options.max_depth, seed=options.seed,
                                  data=data, reference=reference)
-    silhouette = sample.silhouette(explained.segment[sample.rows])
-    row = next((r for r in record["candidates"] if r["k"] == k), {})
-    gap_value = row["gap"] if "gap" in row else gap(prepared.matrix, k, seed=options.seed)
-    record.update(structure_verdict(k=k, gap_value=gap_value, silhouette=silhouette,
-                                    stability=record.get("stability")))
+    record.update(_verdict(prepared, explained, record, k=k, seed=options.seed, sample=sample))
     return explained
 
 
+def _rule_columns(prepared, explained: Explanation) -> tuple[list[str], np.ndarray]:
+    """The features the rules speak of, and their columns of the clustering matrix."""
+    used = {c.feature for conj in explained.clauses.values() for rule in conj for c in rule}
+    names = [f.name for f in prepared.features if f.name in used]
+    cols = np.array([j for j, col in enumerate(prepared.tree_columns) if col.feature in used])
+    return names, cols
+
+
+def _verdict(prepared, explained: Explanation, record: dict, *, k: int, seed: int, sample) -> dict:
+    """The verdict, measured in the columns the rules use when they are a few of many."""
+    X = prepared.matrix
+    names, cols = _rule_columns(prepared, explained)
+    if 0 < len(cols) <= X.shape[1] // 2:
+        gap_value, silhouette = rule_space(X, explained.segment, cols, k=k, seed=seed)
+        shown = ", ".join(names[:4]) + (" ..." if len(names) > 4 else "")
+        where = f"measured in the {len(names)} column(s) the rules use ({shown}): "
+    else:
+        row = next((r for r in record["candidates"] if r["k"] == k), {})
+        gap_value = row["gap"] if "gap" in row else gap(X, k, seed=seed)
+        silhouette, where = sample.silhouette(explained.segment[sample.rows]), ""
+    return structure_verdict(k=k, gap_value=gap_value, silhouette=silhouette,
+                             stability=record.get("stability"), where=where)
+
+
 def _option(table, prepared, explained: Explanation, *, k: int, ratio, silhouette, meanings) -> dict:
-    """One candidate k as the switcher shows it: sizes, names and rules of its segments."""
+    """One candidate k as the switcher shows it: sizes, names and rules of its segments (names from
+    the profiles of a fixed sample of at most NAME_ROWS rows: a preview, not the run's cards)."""
     ids = sorted(int(s) for s in np.unique(explained.segment))
     specs = [{"name": f.name, "kind": f.kind} for f in prepared.features]
-    names = describe_segments(table, features=specs, labels=explained.segment, segment_ids=ids,
-                              unusual_id=UNUSUAL if UNUSUAL in ids else None,
+    rows = _name_rows(len(table))
+    names = describe_segments(table.iloc[rows], features=specs, labels=explained.segment[rows],
+                              segment_ids=ids, unusual_id=UNUSUAL if UNUSUAL in ids else None,
                               overrides=meanings)["names"]
     n = len(explained.segment)
     segments = [{"id": s, "name": names[s], "size": int((explained.segment == s).sum()),
                  "share": float((explained.segment == s).sum() / n),
                  "rule": clauses_text(explained.clauses.get(s, []))} for s in ids]
     return {"k": int(k), "cost_ratio": ratio, "silhouette": silhouette, "segments": segments}
+
+
+def _name_rows(n: int) -> np.ndarray:
+    if n <= NAME_ROWS:
+        return np.arange(n)
+    return np.sort(np.random.default_rng(17).choice(n, size=NAME_ROWS, replace=False))
 
 
 def k_options(table, prepared, rules: dict, chosen: Explanation, record: dict, *, options,

@@ -68,8 +68,7 @@ def total_sse(summary: Summary) -> float:
 def davies_bouldin_rows(X: np.ndarray, labels: np.ndarray, k: int) -> float:
     """Davies-Bouldin index on all rows (mean distance to own centre as each cluster's scatter)."""
     counts = np.bincount(labels, minlength=k).astype("float64")
-    sums = np.zeros((k, X.shape[1]))
-    np.add.at(sums, labels, X)
+    sums = np.column_stack([np.bincount(labels, weights=X[:, d], minlength=k) for d in range(X.shape[1])])
     centres = sums / np.maximum(counts, 1)[:, None]
     scatter = np.zeros(k)
     for start in range(0, len(X), CHUNK):

@@ -144,9 +144,9 @@ def run_segmentation(raw: pd.DataFrame, *, options: RunOptions = RunOptions(),
     explained = explain_chosen(prepared, found.labels, k_selection, options=options, summary=summary,
                                data=found.data, sample=found.sample)
     y = explained.clusters
+    stages.start("profiling", "profiles, names and strategy cards")
     k_selection["options"] = k_options(table, prepared, found.rules, explained, k_selection,
                                        options=options, data=found.data, sample=found.sample)
-    stages.start("profiling", "profiles, names and strategy cards")
     result, assignments = build_result(
         raw=raw, table=table, roles=roles, prepared=prepared, summary=summary, tree=found.tree, y=y,
         explained=explained, k_selection=k_selection, id_column=id_column, options=options,

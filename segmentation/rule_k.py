@@ -19,6 +19,8 @@ from .verdict import WEAK, gap
 BEST_OF = range(3, 9)     # when k = 2 wins, the best k in this range is named too
 GAP_TOLERANCE = 0.15      # a k within this share of the largest gap counts as close to it
 GAP_STABLE = 0.6          # candidates at least this stable compete on the gap
+GAP_SLACK = 0.04          # ... or within this much of it, whichever is wider
+FAINT_MAX_K = 6           # where the largest gap is under 0.2, auto k stays at or below this
 
 
 def _sse(X: np.ndarray, labels: np.ndarray) -> tuple[float, float]:
@@ -98,13 +100,16 @@ def _by_gap(table: list[dict]) -> tuple[int, str] | None:
     top = max(pool, key=lambda row: row["gap"])
     if top["gap"] < WEAK["gap"]:
         return None
-    close = top["gap"] - (GAP_TOLERANCE * top["gap"] + 0.005)
+    if top["gap"] < 2 * WEAK["gap"]:      # faint structure: no more segments than a team can use
+        pool = [row for row in pool if row["k"] <= FAINT_MAX_K] or pool
+        top = max(pool, key=lambda row: row["gap"])
+    close = top["gap"] - max(GAP_TOLERANCE * top["gap"], GAP_SLACK)
     best = min((row for row in pool if row["gap"] >= close), key=lambda row: row["k"])
     shown = min(row["k"] for row in table), max(row["k"] for row in table)
     return best["k"], (
         f"k = {best['k']}: the smallest k among k = {shown[0]}-{shown[1]} (stability {GAP_STABLE} or "
         f"more) whose segments come "
-        f"within {GAP_TOLERANCE:.0%} of the largest gap over structureless data (gap {best['gap']:.2f}; "
+        f"close to the largest gap over structureless data (gap {best['gap']:.2f}; "
         f"largest {top['gap']:.2f} at k = {top['k']}); rule-segment silhouette "
         f"{best['rule_silhouette']:.2f}, stability {best.get('stability', 1.0):.2f}.")
 

@@ -44,8 +44,7 @@ def _assign(X: np.ndarray, centres: np.ndarray) -> np.ndarray:
 def _exact_stats(X: np.ndarray, member: np.ndarray, m: int):
     """Counts, centres and within-scatter of a given partition, computed in one pass."""
     counts = np.bincount(member, minlength=m).astype("float64")
-    sums = np.zeros((m, X.shape[1]))
-    np.add.at(sums, member, X)
+    sums = np.column_stack([np.bincount(member, weights=X[:, d], minlength=m) for d in range(X.shape[1])])
     keep = counts > 0
     centres = sums[keep] / counts[keep, None]
     remap = np.cumsum(keep) - 1

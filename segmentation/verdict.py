@@ -11,6 +11,7 @@ from __future__ import annotations
 import numpy as np
 from sklearn.cluster import KMeans
 from sklearn.decomposition import PCA
+from sklearn.metrics import silhouette_score
 from threadpoolctl import threadpool_limits
 
 GAP_ROWS = 2_000
@@ -45,12 +46,24 @@ def gap(X: np.ndarray, k: int, *, seed: int) -> float:
     return _log_tightening(sample, k, seed) - float(np.mean(refs))
 
 
-def structure_verdict(*, k: int, gap_value: float, silhouette: float, stability: float | None) -> dict:
-    """{structure, structure_reason, advice?, figures} for k rule segments."""
+def rule_space(X: np.ndarray, segment: np.ndarray, cols: np.ndarray, *, k: int, seed: int):
+    """(gap, silhouette) of the rule segments in the columns the rules use: a table whose groups
+    live in 5 of 60 columns has them there, whatever the other 55 hold."""
+    sub = X[:, cols]
+    rows = np.random.default_rng(seed + 5).choice(len(X), size=min(len(X), GAP_ROWS), replace=False)
+    labels = segment[rows]
+    sil = float(silhouette_score(sub[rows], labels)) if len(np.unique(labels)) > 1 else 0.0
+    return gap(sub, k, seed=seed), sil
+
+
+def structure_verdict(*, k: int, gap_value: float, silhouette: float, stability: float | None,
+                      where: str = "") -> dict:
+    """{structure, structure_reason, advice?, figures} for k rule segments; `where` names the
+    columns the figures were measured in, when not all of them."""
     stable = stability if stability is not None else 1.0
     figures = {"gap": round(gap_value, 3), "rule_silhouette": round(silhouette, 3),
                "stability": None if stability is None else round(stability, 3)}
-    facts = (f"gap {gap_value:.2f}, where structureless data gives about 0 and {STRONG['gap']} or "
+    facts = (where + f"gap {gap_value:.2f}, where structureless data gives about 0 and {STRONG['gap']} or "
              f"more shows groups; silhouette of the rule segments {silhouette:.2f}"
              + (f"; stability across resamples {stability:.2f}" if stability is not None else ""))
     if gap_value < WEAK["gap"] or silhouette < WEAK["silhouette"]:
