@@ -97,6 +97,7 @@ def _options(args, *, id_column=None, source="") -> RunOptions:
 def command_run(args) -> int:
     from .outputs import write_outputs
 
+    _options(args)  # a bad option is refused before the file is read
     progress = _progress(args.quiet)
     orders = {k: getattr(args, k) for k in ORDER_KEYS} if args.orders else None
     loaded = load_input(args.input, orders=orders, progress=progress)

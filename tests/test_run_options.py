@@ -241,8 +241,7 @@ def test_the_form_offers_k_up_to_16_with_depth_4(preview):
     (["--k", "30", "--max-depth", "4"], "error: --k: must be auto or a whole number from 2 to 16"),
     (["--max-depth", "6"], "error: --max-depth: must be a whole number from 2 to 4"),
 ])
-def test_the_cli_names_its_flag(tmp_path, capsys, args, message):
-    path = tmp_path / "c.csv"
-    make_customers(60, seed=1)[0].to_csv(path, index=False)
+def test_the_cli_names_its_flag_before_reading_the_file(tmp_path, capsys, args, message):
+    path = tmp_path / "not_read.csv"  # never written: the options are refused first
     code, _, err = run_cli(["run", path, "--out", tmp_path / "out", "--quiet", *args], capsys)
     assert code == 2 and err.strip() == message
