@@ -31,6 +31,7 @@ def clean_options(body: dict, *, upload: dict) -> RunOptions:
 
 @api.post("/runs")
 def create_run():
+    """Queue a run of one of this session's uploads; 422 names a bad option's JSON field."""
     body = flask.request.get_json(silent=True)
     body = {} if body is None else body
     if not isinstance(body, dict):

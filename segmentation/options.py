@@ -90,6 +90,7 @@ class OrderLog(BaseModel):
     @field_validator("as_of", mode="before")
     @classmethod
     def _iso_date(cls, value):
+        """"2024-12-31" (or a date) as a date; blank as None."""
         if value in (None, ""):
             return None
         if isinstance(value, str):
@@ -210,6 +211,7 @@ class RunOptions(BaseModel):
         return self
 
     def _order_log_checked(self, preview: dict) -> "RunOptions":
+        """An order log: no table options, its columns among the raw ones, the required ones set."""
         for field in ("features", "id_column", "roles"):
             if getattr(self, field):
                 raise OptionError(field, "does not apply to an order log: its features are "

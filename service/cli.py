@@ -18,6 +18,7 @@ DATABASE_HELP = "store URL (default: $CLEARSEG_DATABASE_URL or the local file)"
 
 
 def build_parser() -> Parser:
+    """The `python -m service` commands and their options."""
     parser = Parser(prog="python -m service", description="Clearseg's service: runner and accounts.")
     sub = parser.add_subparsers(dest="command", required=True)
     worker = sub.add_parser("worker", help="run the job runner: execute queued runs from the store")
@@ -40,6 +41,7 @@ def build_parser() -> Parser:
 
 
 def command_worker(args) -> int:
+    """Run the job runner until SIGTERM or SIGINT."""
     import threading
 
     from .jobs import Runner, patiently
@@ -58,6 +60,7 @@ def command_worker(args) -> int:
 
 
 def command_job(args) -> int:
+    """Execute one run the runner claimed (this process is its child)."""
     from .jobs import execute
     from .store import RunStore
 
@@ -86,6 +89,7 @@ def _interrupt(*_):
 
 
 def _read_password(args) -> str:
+    """From stdin with --password-stdin, else prompted twice."""
     import getpass
 
     if args.password_stdin:
@@ -97,6 +101,7 @@ def _read_password(args) -> str:
 
 
 def command_users(args) -> int:
+    """Add, remove, list editors or set a password."""
     from .accounts import Accounts
 
     store = _store(args)
@@ -127,6 +132,7 @@ def _store(args):
 
 
 def command_migrate(args) -> int:
+    """Bring the database to the newest schema revision and say what was done."""
     from .migrate import head
 
     changed = _store(args).create_schema()

@@ -145,6 +145,7 @@ def _fail(store: RunStore, run: dict, message: str, *, status: str = "failed") -
 
 
 def _execute(store: RunStore, run: dict, *, upload_path: str, settings: Settings) -> None:
+    """Load, segment and store the files; every way it can end is written to the run."""
     from segmentation.outputs import csv_text, rules_sql
     from segmentation.pipeline import run_segmentation
     from explain.report import report_html

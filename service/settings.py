@@ -75,6 +75,7 @@ class Settings:
 
     @classmethod
     def from_env(cls, env=None) -> "Settings":
+        """The settings of `env` (default: the process environment), each variable checked."""
         env = os.environ if env is None else env
         instance = Path(env.get("CLEARSEG_INSTANCE_DIR", "") or ROOT / "instance")
         return cls(
