@@ -28,7 +28,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from explain.cost_search import search                            # noqa: E402
 from explain.split_stats import Space                               # noqa: E402
 from explain.bins import bin_columns                                # noqa: E402
-from explain.tree_choice import RuleData, _imm, best_tree, node_tree  # noqa: E402
+from explain.tree_choice import THOROUGH, RuleData, _imm, best_tree, node_tree  # noqa: E402
 from segmentation.cleaning import clean_table                       # noqa: E402
 from segmentation.prepare import prepare, select_features          # noqa: E402
 from segmentation.roles import infer_roles                          # noqa: E402
@@ -92,7 +92,8 @@ def row(name, frame, k, seed=0):
     ref = data.labels_cost(labels)
     out = {"table": name, "rows": len(X), "k": k}
     started = time.perf_counter()
-    ours = {d: best_tree(data, labels, k=k, depth=d, seed=seed) if 2 ** d >= k else None for d in (2, 3, 4)}
+    ours = {d: best_tree(data, labels, k=k, depth=d, seed=seed, breadth=THOROUGH) if 2 ** d >= k else None
+            for d in (2, 3, 4)}
     out["ours time s"] = round((time.perf_counter() - started) / 3, 2)
     fit3 = ours[3]
     out["surrogate d3"] = surrogate_ratio(data, labels, ref)

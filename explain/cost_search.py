@@ -12,6 +12,7 @@ import numpy as np
 
 from .split_stats import Moments, Space, joint_left_moments, left_moments, split_costs
 
+PER_COLUMN = 4         # root cuts per column the look-ahead tries
 FOCUS_COLUMNS = 8       # columns the joint (two-level) search looks at in one node
 INF = float("inf")
 
@@ -94,7 +95,7 @@ def depth_two(space: Space, rows: np.ndarray, cols: np.ndarray) -> tuple[Options
 def _roots(score: np.ndarray, cols: np.ndarray, breadth: int) -> list[tuple[int, int]]:
     """The `breadth` best root splits by their depth-2 score, at most two cuts per column unless
     every root is asked for."""
-    per_column = 2 if breadth < score.size else score.shape[1]
+    per_column = PER_COLUMN if breadth < score.size else score.shape[1]
     order = np.argsort(score, axis=None, kind="stable")
     picked, per_col = [], {}
     for flat in order:
@@ -115,7 +116,7 @@ def _combine(best: Options, left: Options, right: Options, split: tuple[int, int
 
 
 def search(space: Space, rows: np.ndarray, *, depth: int, max_leaves: int, cols: np.ndarray,
-           breadth: int = 6) -> Options:
+           breadth: int = 8) -> Options:
     """The cheapest tree found for every leaf count up to `max_leaves`, depth <= `depth`."""
     found: Options = {1: (float(space.moments(rows).sse(1)), None)}
     if depth == 0 or max_leaves == 1 or len(rows) < 2 * space.min_rows:

@@ -15,7 +15,7 @@ from scipy.optimize import linear_sum_assignment
 from .rules import Condition, clauses_mask, simplify
 from .thresholds import gap_around, round_candidates, shortest_between
 from .tree import RuleTree, apply_tree, fit_tree
-from .tree_choice import RuleData, TreeFit, best_tree
+from .tree_choice import QUICK, THOROUGH, RuleData, TreeFit, best_tree
 
 ROUNDING_TOLERANCE = 0.005   # share of the cost the rounder thresholds may add
 UNUSUAL = 0                  # segment id of the rows density clustering calls unusual
@@ -139,7 +139,8 @@ def _ratio(cost: float, reference: float) -> float | None:
     return float(cost / reference) if reference > 0 and np.isfinite(cost) else None
 
 
-def fit_segments(data: RuleData, labels: np.ndarray, *, k: int, depth: int, seed: int) -> TreeFit:
+def fit_segments(data: RuleData, labels: np.ndarray, *, k: int, depth: int, seed: int,
+                 breadth: int = QUICK) -> TreeFit:
     """The tree for k segments: the cheapest candidate, or CART on the labels for density runs."""
     if (labels < 0).any():
         leaves = min(len(np.unique(labels)), 2 ** depth)
@@ -147,7 +148,7 @@ def fit_segments(data: RuleData, labels: np.ndarray, *, k: int, depth: int, seed
         tree = fit_tree(data.T[rows], labels[rows], depth=depth, seed=seed, leaves=leaves,
                         min_rows=data.coarse.min_rows)
         return TreeFit(tree, "cart", data.cost(tree), {"cart": data.cost(tree)}, {"cart": tree.depth()})
-    return best_tree(data, labels, k=k, depth=depth, seed=seed)
+    return best_tree(data, labels, k=k, depth=depth, seed=seed, breadth=breadth)
 
 
 def explain_segments(prepared, labels: np.ndarray, *, k: int, depth: int, seed: int,
@@ -155,7 +156,7 @@ def explain_segments(prepared, labels: np.ndarray, *, k: int, depth: int, seed: 
                      fit: TreeFit | None = None, depth_costs: bool = True) -> Explanation:
     """Rules for k segments of the rows; `labels` are the clusters (0..k-1, -1 unusual)."""
     data = data or RuleData.build(prepared.matrix, prepared.tree_matrix, seed=seed)
-    fit = fit or fit_segments(data, labels, k=k, depth=depth, seed=seed)
+    fit = fit or fit_segments(data, labels, k=k, depth=depth, seed=seed, breadth=THOROUGH)
     columns, notes = prepared.tree_columns, []
     tree = _snap(fit.tree, data, columns)
     tree, rounded = _round(tree, data, columns)

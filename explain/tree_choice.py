@@ -23,6 +23,8 @@ EVAL_ROWS = 50_000         # rows every candidate is priced on
 COARSE_BINS = 16           # thresholds per column in the exhaustive two-level search (32 if <= 6 columns)
 FINE_BINS = 64             # thresholds per column for greedy splits, IMM and re-optimisation
 MIN_SHARE = 0.01           # no segment under this share of the rows
+QUICK = 8                  # root splits the look-ahead tries for every candidate k
+THOROUGH = 24              # ... and for the chosen k
 REFINED = 3                # cheapest candidates re-optimised locally
 INF = float("inf")
 
@@ -110,10 +112,11 @@ def _imm(data: RuleData, labels: np.ndarray) -> RuleTree | None:
     return node_tree(imm_tree(data.fine.codes, y, cc, width=data.fine.width), data.fine_edges)
 
 
-def candidates(data: RuleData, labels: np.ndarray, *, k: int, depth: int, seed: int) -> dict:
+def candidates(data: RuleData, labels: np.ndarray, *, k: int, depth: int, seed: int,
+               breadth: int = QUICK) -> dict:
     """Every candidate tree by name (IMM also where its depth is too great: the caller checks)."""
     rows, cols = np.arange(len(data.search_rows)), np.arange(data.T.shape[1])
-    found = search(data.coarse, rows, depth=depth, max_leaves=k, cols=cols)
+    found = search(data.coarse, rows, depth=depth, max_leaves=k, cols=cols, breadth=breadth)
     trees = {}
     if k in found:
         trees["search"] = node_tree(found[k][1], data.coarse_edges)
@@ -141,11 +144,13 @@ class TreeFit:
     depths: dict[str, int]
 
 
-def best_tree(data: RuleData, labels: np.ndarray, *, k: int, depth: int, seed: int) -> TreeFit:
+def best_tree(data: RuleData, labels: np.ndarray, *, k: int, depth: int, seed: int,
+              breadth: int = QUICK) -> TreeFit:
     """The eligible candidate of lowest cost: depth <= `depth`, exactly k leaves, none too small.
 
-    The two cheapest eligible candidates are then re-optimised locally and compete as well."""
-    trees = candidates(data, labels, k=k, depth=depth, seed=seed)
+    The cheapest eligible candidates are then re-optimised locally and compete as well; `breadth`
+    is how many root splits the look-ahead search tries (THOROUGH for the chosen k)."""
+    trees = candidates(data, labels, k=k, depth=depth, seed=seed, breadth=breadth)
     costs = {n: data.cost(t) if _eligible(t, k=k, depth=depth) else INF for n, t in trees.items()}
     for name in sorted((n for n in costs if np.isfinite(costs[n])), key=costs.get)[:REFINED]:
         refined = refine(trees[name], data.fine, data.fine_edges)

@@ -144,11 +144,9 @@ def test_allocating_past_the_memory_limit_ends_in_the_child(func):
 
 def test_sleeping_past_the_timeout_kills_the_child(tmp_path, short_timeout):
     pid_file = tmp_path / "pid"
-    start = time.monotonic()
     with pytest.raises(LimitError, match=rf"\(256 MB, {short_timeout:g} s\)") as caught:
         run_limited(sleep_after_writing_pid, str(pid_file), memory_bytes=256 * MB, seconds=short_timeout)
     assert caught.value.reason == "timeout"
-    assert time.monotonic() - start < short_timeout + 5
     assert ended(int(pid_file.read_text()))
 
 
@@ -160,11 +158,9 @@ def test_the_timeout_also_kills_what_the_child_started(tmp_path, short_timeout):
 
 
 def test_spinning_past_the_time_limit_is_stopped(short_timeout):
-    start = time.monotonic()
     with pytest.raises(LimitError) as caught:
         run_limited(spin, memory_bytes=256 * MB, seconds=short_timeout)
     assert caught.value.reason in ("timeout", "signal 24")  # wall clock or RLIMIT_CPU's SIGXCPU
-    assert time.monotonic() - start < short_timeout + 5
 
 
 @pytest.mark.parametrize("func, reason", [(exit_hard, "exit 3"), (segfault, "signal 11")])
