@@ -21,6 +21,7 @@ from .components import page_ids
 from .components.access import load_result, rules_sql_text, run_view, view_from_ref
 from .components.charts import (distribution_for, pair_features, pair_figure, pair_options,
                                 valid_pair_picks)
+from .components.preview import MEANING_SELECT
 from .components.progress import ACTIVE
 from .components.settings_form import (column_names, effective_roles, feature_options,
                                        run_options_from_form)
@@ -112,6 +113,8 @@ FORM = {
     "depth": State(page_ids.DEPTH, "value"),
     "seed": State(page_ids.SEED, "value"),
     "roles": ROLE_VALUES,
+    "meanings": {"ids": State({"type": MEANING_SELECT, "index": ALL}, "id"),
+                 "values": State({"type": MEANING_SELECT, "index": ALL}, "value")},
 }
 
 

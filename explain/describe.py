@@ -52,12 +52,17 @@ def typical_gap(table: pd.DataFrame, meanings: dict[str, str]) -> float | None:
 
 def describe_segments(table: pd.DataFrame, *, features: list[dict], labels, segment_ids: list[int],
                       unusual_id: int | None = None, overrides: dict | None = None,
-                      playbook: dict | None = None) -> dict:
-    """{"profiles", "names", "cards", "meanings"} of the segments; `overrides` is column -> meaning."""
+                      playbook: dict | None = None, cards: bool = True,
+                      meanings: dict | None = None) -> dict:
+    """{"profiles", "names", "cards", "meanings"} of the segments; `overrides` is column -> meaning.
+
+    `cards=False` leaves the strategy cards out (names only, e.g. for a preview of another k);
+    `meanings` passes the meanings a previous call returned, so they are not inferred again."""
     playbook = playbook or load_playbook()
     names_list = [f["name"] for f in features]
-    meanings = apply_overrides(infer_meanings(table, columns=names_list, playbook=playbook),
-                               overrides, playbook=playbook)
+    if meanings is None:
+        meanings = apply_overrides(infer_meanings(table, columns=names_list, playbook=playbook),
+                                   overrides, playbook=playbook)
     sure = confident(meanings, playbook=playbook)
     interval = {m["meaning"] for m in playbook["meanings"] if m.get("interval")}
     profiles = build_profiles(table, features=features, labels=labels, segment_ids=segment_ids,
@@ -68,5 +73,5 @@ def describe_segments(table: pd.DataFrame, *, features: list[dict], labels, segm
     leads = {seg: lead_features(profile, **words) for seg, profile in profiles.items()
              if seg != unusual_id}
     names = name_segments(profiles, unusual_id=unusual_id, leads=leads, **words)
-    cards = strategy_cards(profiles, names=names, unusual_id=unusual_id, **words)
-    return {"profiles": profiles, "names": names, "cards": cards, "meanings": meanings}
+    made = strategy_cards(profiles, names=names, unusual_id=unusual_id, **words) if cards else {}
+    return {"profiles": profiles, "names": names, "cards": made, "meanings": meanings}

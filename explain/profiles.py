@@ -197,4 +197,3 @@ def _plain_level(value):
     if isinstance(value, float) and value.is_integer():
         return int(value)
     return value
-

@@ -28,6 +28,8 @@ def route_from(tree: RuleTree, T: np.ndarray, start: int) -> np.ndarray:
 
 def leaf_sse(X: np.ndarray, sq: np.ndarray, leaves: np.ndarray, *, min_rows: int) -> float:
     """Sum of squares of the rows about their leaf means; inf if a leaf is under `min_rows`."""
+    if len(leaves) == 0:
+        return float("inf")
     counts = np.bincount(leaves)
     used = counts > 0
     if counts[used].min() < min_rows:

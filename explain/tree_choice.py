@@ -23,9 +23,9 @@ EVAL_ROWS = 50_000         # rows every candidate is priced on
 COARSE_BINS = 16           # thresholds per column in the exhaustive two-level search (32 if <= 6 columns)
 FINE_BINS = 64             # thresholds per column for greedy splits, IMM and re-optimisation
 MIN_SHARE = 0.01           # no segment under this share of the rows
-QUICK = 8                  # root splits the look-ahead tries for every candidate k
+QUICK = 4                  # root splits the look-ahead tries for every candidate k
 THOROUGH = 24              # ... and for the chosen k
-REFINED = 3                # cheapest candidates re-optimised locally
+REFINED = 3                # cheapest candidates re-optimised locally (1 for the quick search)
 INF = float("inf")
 
 
@@ -120,7 +120,9 @@ def candidates(data: RuleData, labels: np.ndarray, *, k: int, depth: int, seed: 
     trees = {}
     if k in found:
         trees["search"] = node_tree(found[k][1], data.coarse_edges)
-    trees["greedy"] = node_tree(greedy(data.fine, rows, depth=depth, leaves=k, cols=cols), data.fine_edges)
+    if breadth >= THOROUGH:
+        trees["greedy"] = node_tree(greedy(data.fine, rows, depth=depth, leaves=k, cols=cols),
+                                    data.fine_edges)
     trees["cart"] = fit_tree(data.T[data.search_rows], labels[data.search_rows], depth=depth,
                              seed=seed, leaves=k, min_rows=data.coarse.min_rows)
     imm = _imm(data, labels)
@@ -152,7 +154,8 @@ def best_tree(data: RuleData, labels: np.ndarray, *, k: int, depth: int, seed: i
     is how many root splits the look-ahead search tries (THOROUGH for the chosen k)."""
     trees = candidates(data, labels, k=k, depth=depth, seed=seed, breadth=breadth)
     costs = {n: data.cost(t) if _eligible(t, k=k, depth=depth) else INF for n, t in trees.items()}
-    for name in sorted((n for n in costs if np.isfinite(costs[n])), key=costs.get)[:REFINED]:
+    how_many = REFINED if breadth >= THOROUGH else 1
+    for name in sorted((n for n in costs if np.isfinite(costs[n])), key=costs.get)[:how_many]:
         refined = refine(trees[name], data.fine, data.fine_edges)
         trees[name + "+refine"], costs[name + "+refine"] = refined, data.cost(refined)
     depths = {n: t.depth() for n, t in trees.items()}

@@ -30,6 +30,17 @@ def _density_by_rule(k_selection: dict, segment: np.ndarray) -> dict:
     return {**k_selection, **density_counts(groups)}
 
 
+CONTINUUM = ("A cut of a continuum rather than a distinct group (the structure is weak): treat it as a "
+             "tier of its rule's columns. ")
+
+
+def _mark_continuum(segments: list[dict]) -> None:
+    """Say on every card of a weak run that its segment is a cut, not a kind of customer."""
+    for seg in segments:
+        card = seg.get("strategy") or {}
+        card["rationale"] = CONTINUUM + (card.get("rationale") or "")
+
+
 def _rule_figures(seg_id: int, y: np.ndarray, segment: np.ndarray) -> dict:
     """Size by rule, and how well the rule matches the cluster (precision, coverage)."""
     by_rule, in_cluster = segment == seg_id, y == seg_id
@@ -124,6 +135,8 @@ def build_result(*, raw, table, roles, prepared, summary, tree, y, explained, k_
     """The Result of a run and its assignments table."""
     X = prepared.matrix
     segments = _segments(table, prepared, y, explained, getattr(options, "meanings", None))
+    if k_selection.get("structure") == "weak":
+        _mark_continuum(segments)
     if options.method == "density":
         k_selection = _density_by_rule(k_selection, explained.segment)
     names = {s["id"]: s["name"] for s in segments}

@@ -114,7 +114,7 @@ def _hdbscan(points: np.ndarray) -> np.ndarray:
                          copy=True).fit_predict(points)
     if (labels < 0).all():
         raise InputError("density clustering found no dense group in this data: "
-                         "use --method kmeans or hierarchical")
+                         "use the k-means or hierarchical method")
     return labels
 
 
@@ -127,7 +127,7 @@ def density_labels(X: np.ndarray, *, seed: int) -> tuple[np.ndarray, list[str]]:
     notes = []
     if len(X) < DENSITY_MIN_ROWS:
         raise InputError(f"the density method needs at least {DENSITY_MIN_ROWS} rows (this table "
-                         f"has {len(X)}): use --method kmeans or hierarchical")
+                         f"has {len(X)}): use the k-means or hierarchical method")
     reduced = X
     if X.shape[1] > DENSITY_DIMENSIONS:
         reduced = PCA(n_components=DENSITY_DIMENSIONS, random_state=seed).fit_transform(X)

@@ -51,15 +51,18 @@ def _verdict(prepared, explained: Explanation, record: dict, *, k: int, seed: in
                              stability=record.get("stability"), where=where)
 
 
-def _option(table, prepared, explained: Explanation, *, k: int, ratio, silhouette, meanings) -> dict:
+def _option(table, prepared, explained: Explanation, *, k: int, ratio, silhouette, meanings,
+            known: dict) -> dict:
     """One candidate k as the switcher shows it: sizes, names and rules of its segments (names from
     the profiles of a fixed sample of at most NAME_ROWS rows: a preview, not the run's cards)."""
     ids = sorted(int(s) for s in np.unique(explained.segment))
     specs = [{"name": f.name, "kind": f.kind} for f in prepared.features]
     rows = _name_rows(len(table))
-    names = describe_segments(table.iloc[rows], features=specs, labels=explained.segment[rows],
-                              segment_ids=ids, unusual_id=UNUSUAL if UNUSUAL in ids else None,
-                              overrides=meanings)["names"]
+    described = describe_segments(table.iloc[rows], features=specs, labels=explained.segment[rows],
+                                  segment_ids=ids, unusual_id=UNUSUAL if UNUSUAL in ids else None,
+                                  overrides=meanings, cards=False, meanings=known.get("meanings"))
+    known["meanings"] = described["meanings"]
+    names = described["names"]
     n = len(explained.segment)
     segments = [{"id": s, "name": names[s], "size": int((explained.segment == s).sum()),
                  "share": float((explained.segment == s).sum() / n),
@@ -76,7 +79,7 @@ def _name_rows(n: int) -> np.ndarray:
 def k_options(table, prepared, rules: dict, chosen: Explanation, record: dict, *, options,
               data, sample) -> list[dict]:
     """Every candidate k's segments (the chosen one as explained), for the run page's switcher."""
-    out = []
+    out, known = [], {}
     meanings = dict(getattr(options, "meanings", ()) or ())
     for k in sorted(rules):
         cand = rules[k]
@@ -85,5 +88,5 @@ def k_options(table, prepared, rules: dict, chosen: Explanation, record: dict, *
             reference=cand["reference"], fit=cand["fit"], depth_costs=False)
         silhouette = sample.silhouette(explained.segment[sample.rows])
         out.append(_option(table, prepared, explained, k=k, ratio=explained.cost_ratio,
-                           silhouette=silhouette, meanings=meanings))
+                           silhouette=silhouette, meanings=meanings, known=known))
     return out

@@ -71,7 +71,7 @@ def _candidate_ks(n: int, k: int | None, depth: int) -> list[int]:
         raise InputError(f"k = {k} needs a rule depth of {math.ceil(math.log2(k))}: depth {depth} "
                          f"gives at most {2 ** depth} segments; raise the rule depth or lower k")
     if k is not None and k > n - 1:
-        raise InputError(f"{n} usable rows cannot make {k} segments: use a smaller --k or more rows")
+        raise InputError(f"{n} usable rows cannot make {k} segments: use a smaller k or more rows")
     ks = [c for c in K_RANGE if c <= min(n - 1, 2 ** depth)]
     if k is not None and k not in ks:
         ks.append(k)

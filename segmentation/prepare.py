@@ -154,7 +154,7 @@ def _no_feature(roles: dict[str, ColumnRole]) -> InputError:
     if left_out:
         return InputError(f"no feature used by default: {', '.join(left_out)} are left out as "
                           "special-category attributes or near duplicates; name the columns to use "
-                          "in --features")
+                          "as features")
     reasons = "; ".join(f"'{r.name}': {r.role}" for r in roles.values())
     return InputError(f"no usable feature: every column is an id, text, date, constant or "
                       f"empty ({reasons}); add numeric or categorical columns")
@@ -171,7 +171,7 @@ def select_features(roles: dict[str, ColumnRole], *, requested: list[str] | None
         return chosen
     for name in requested:
         if name not in roles:
-            raise InputError(f"unknown column '{name}' in --features; columns are: "
+            raise InputError(f"unknown column '{name}' in the features; columns are: "
                              + ", ".join(map(str, roles)))
         role = roles[name]
         if role.role not in FEATURE_ROLES + LEFT_OUT_ROLES:

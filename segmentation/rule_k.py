@@ -14,7 +14,7 @@ from explain.tree_choice import RuleData
 from .clustering import kmeans_on_summary, order_by_size, refine_kmeans
 from .kselect import CRITERIA, K_RANGE, STABLE, choose_k, kmeans_candidates, ward_candidates
 from .metrics import davies_bouldin_rows, total_sse
-from .verdict import WEAK, gap
+from .verdict import WEAK, gaps
 
 BEST_OF = range(3, 9)     # when k = 2 wins, the best k in this range is named too
 GAP_TOLERANCE = 0.15      # a k within this share of the largest gap counts as close to it
@@ -55,6 +55,7 @@ def rule_candidates(X, found: dict, summary, data: RuleData, *, depth: int, seed
     """For each k: the cheapest tree, its segments' figures and its cost over k-means."""
     out = {}
     ks = sorted(k for k in found if k <= 2 ** depth)
+    gap_of = gaps(X, ks, seed=seed)
     for i, k in enumerate(ks):
         labels = found[k]["labels"][summary.member]
         fit = fit_segments(data, labels, k=k, depth=depth, seed=seed)
@@ -63,7 +64,7 @@ def rule_candidates(X, found: dict, summary, data: RuleData, *, depth: int, seed
         ref_cost = data.labels_cost(reference)
         metrics = rule_metrics(X, rule, k=k, sample=sample)
         metrics["cost_ratio"] = float(fit.cost / ref_cost) if ref_cost > 0 else None
-        metrics["gap"] = gap(X, k, seed=seed)
+        metrics["gap"] = gap_of[k]
         out[k] = {"fit": fit, "labels": labels, "reference": reference, "metrics": metrics}
         if progress:
             progress((i + 1) / len(ks), f"rules for k = {k}")

@@ -26,24 +26,35 @@ ADVICE = ("These segments are cuts of a continuum rather than distinct groups: u
 def _log_tightening(X: np.ndarray, k: int, seed: int) -> float:
     """log(cost of one group / cost of k-means with k groups)."""
     total = float(((X - X.mean(axis=0)) ** 2).sum())
-    with threadpool_limits(limits=1):   # small fits: threads cost more than they save
-        inertia = KMeans(n_clusters=k, n_init=2, random_state=seed).fit(X).inertia_
+    inertia = KMeans(n_clusters=k, n_init=1, random_state=seed).fit(X).inertia_
     return float(np.log(max(total, 1e-300) / max(inertia, 1e-300)))
 
 
-def gap(X: np.ndarray, k: int, *, seed: int) -> float:
-    """The data's log tightening at k minus that of uniform references in its principal box."""
+def gaps(X: np.ndarray, ks, *, seed: int) -> dict[int, float]:
+    """The gap at every k: the data's log tightening minus that of uniform references drawn once
+    in its principal box (the same references for every k)."""
     rng = np.random.default_rng(seed + 3)
     rows = np.sort(rng.choice(len(X), size=min(len(X), GAP_ROWS), replace=False))
     sample = X[rows]
-    if len(np.unique(sample, axis=0)) <= k:
-        return 0.0
+    distinct = len(np.unique(sample, axis=0))
     pca = PCA(random_state=seed).fit(sample)
     z = pca.transform(sample)
-    low, high = z.min(axis=0), z.max(axis=0)
-    refs = [_log_tightening(pca.inverse_transform(rng.uniform(low, high, z.shape)), k, seed + b)
-            for b in range(REFERENCES)]
-    return _log_tightening(sample, k, seed) - float(np.mean(refs))
+    refs = [pca.inverse_transform(rng.uniform(z.min(axis=0), z.max(axis=0), z.shape))
+            for _ in range(REFERENCES)]
+    out = {}
+    with threadpool_limits(limits=1):   # small fits: threads cost more than they save
+        for k in ks:
+            if distinct <= k:
+                out[k] = 0.0
+                continue
+            ref = np.mean([_log_tightening(r, k, seed + b) for b, r in enumerate(refs)])
+            out[k] = _log_tightening(sample, k, seed) - float(ref)
+    return out
+
+
+def gap(X: np.ndarray, k: int, *, seed: int) -> float:
+    """The gap at one k (see gaps)."""
+    return gaps(X, [k], seed=seed)[k]
 
 
 def rule_space(X: np.ndarray, segment: np.ndarray, cols: np.ndarray, *, k: int, seed: int):

@@ -192,7 +192,7 @@ def test_named_twins_are_both_used_with_a_suggestion():
 
 def test_a_table_of_only_left_out_columns_says_how_to_use_them():
     table = bank_table()[["customer_id", "ethnicity", "religion"]]
-    with pytest.raises(InputError, match="'ethnicity', 'religion' are left out .* --features"):
+    with pytest.raises(InputError, match="'ethnicity', 'religion' are left out .* as features"):
         run_segmentation(table, options=RunOptions(k=2))
 
 

@@ -41,3 +41,18 @@ def test_changed_meanings_keeps_only_real_changes(tmp_path):
     values = {"client_id": None, "rating": "credit_rating", "CUST_BAL_AVG": "credit_limit", "x1": "nonsense"}
     assert changed_meanings(preview, meaning_values=[values[n] for n in names]) == {
         "CUST_BAL_AVG": "credit_limit"}
+
+
+def test_a_meaning_changed_in_the_preview_reaches_the_run_options(tmp_path):
+    from dashboard.components.settings_form import run_options_from_form
+
+    preview = bank_preview(tmp_path)
+    names = [c["name"] for c in preview["columns"]]
+    with_picker = [i for i, n in enumerate(names) if n in ("rating", "CUST_BAL_AVG", "x1")]
+    ids = [{"type": MEANING_SELECT, "index": i} for i in with_picker]
+    values = {"rating": "credit_rating", "CUST_BAL_AVG": "credit_limit", "x1": "other"}
+    form = {"roles": [c["role"] for c in preview["columns"]], "id_column": "client_id",
+            "features": ["rating", "CUST_BAL_AVG", "x1"],
+            "meanings": {"ids": ids[::-1], "values": [values[names[i]] for i in with_picker][::-1]}}
+    options = run_options_from_form(form, preview=preview, filename="bank.csv")
+    assert options["meanings"] == {"CUST_BAL_AVG": "credit_limit"}

@@ -30,6 +30,7 @@ from segmentation.pipeline import RunOptions, run_segmentation
 from segmentation.preview import build_preview
 from segmentation.readers import read_table
 from segmentation.result import Result
+from service.previews import safe_preview
 from service.settings import Settings
 
 pytestmark = [
@@ -199,10 +200,10 @@ def test_every_upload_ends_in_a_result_or_a_one_line_message(tmp_path):
 
 # --- the same files through the web --------------------------------------------------------------
 
-def in_process_preview(path) -> tuple[dict | None, str | None]:
+def in_process_preview(path, *, name=None, settings=None) -> tuple[dict | None, str | None]:
     """safe_preview's answer computed in this process; any other exception escapes (a fault)."""
     try:
-        return build_preview(path), None
+        return build_preview(path, name=name), None
     except InputError as exc:
         return None, str(exc)
 
@@ -257,7 +258,13 @@ def upload_page(app, data: bytes, *, filename: str) -> tuple[Path, list[str]]:
 
 def test_uploads_through_the_web_show_a_preview_or_the_message(app, monkeypatch):
     """POST /upload then the preview page; the preview is built in process for speed here."""
-    monkeypatch.setattr("dashboard.routes.safe_preview", in_process_preview)
+    called = {}
+
+    def recording(path, *, name=None, settings=None):
+        called["name"] = name            # the user's own file name, which the message uses
+        return in_process_preview(path, name=name)
+
+    monkeypatch.setattr("dashboard.routes.safe_preview", recording)
     shown = Counter()
 
     @settings(max_examples=EXAMPLES["web"], **FAST)
@@ -265,7 +272,7 @@ def test_uploads_through_the_web_show_a_preview_or_the_message(app, monkeypatch)
     def check(data, stem):
         stored, strings = upload_page(app, data, filename=f"{stem}.csv")
         assert stored.read_bytes() == data
-        _, error = in_process_preview(stored)
+        _, error = in_process_preview(stored, name=called.get("name"))
         if error is None:
             assert "run-button" in strings  # the settings form under the preview
             shown["preview"] += 1

@@ -226,3 +226,10 @@ def test_a_version_one_result_still_loads_and_renders(runs):
     first["clauses"] = first["clauses"] * 2          # version 1 rules could be OR-chains
     html = report_html(Result.from_dict(old))
     assert escape(first["text"]) in html and "<html" in html.lower()
+
+
+def test_a_weak_run_says_on_every_card_that_its_segment_is_a_cut(runs):
+    for seg in runs["noise"].result.segments:
+        assert seg["strategy"]["rationale"].startswith("A cut of a continuum rather than a distinct group")
+    for seg in runs["mixed"].result.segments:
+        assert not seg["strategy"]["rationale"].startswith("A cut of a continuum")

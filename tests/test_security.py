@@ -539,7 +539,7 @@ def test_a_valid_link_shows_cards_and_rules_but_no_file_owner_or_ids(site, deps)
         assert all(s["name"] in shown for s in site.result.segments), name
     rules = texts(answers["tab"])[-1]
     assert site.result.segments[0]["rule"]["text"] in rules
-    assert 'SELECT ROW_NUMBER() OVER () AS \\"row\\",' in rules
+    assert 'SELECT ROW_NUMBER() OVER () AS \\"row\\"' in rules and "WITH tidy AS (" in rules
     assert "<title>Segmentation report: Customer segmentation</title>" in answers["report"].text
 
 

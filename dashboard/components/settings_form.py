@@ -17,6 +17,7 @@ from segmentation.roles import FEATURE_ROLES, ROLES
 from .. import ids
 from . import page_ids
 from .common import section
+from .preview import changed_meanings
 
 METHOD_CHOICES = (("kmeans", "k-means"), ("hierarchical", "Ward hierarchical"),
                   ("density", "Density (HDBSCAN)"))
@@ -187,13 +188,25 @@ def _order_fields(form: dict) -> dict:
     return {"orders": {**fields, "as_of": (form.get("as_of") or "").strip() or None}}
 
 
+def _meanings(form: dict, *, preview: dict) -> dict[str, str]:
+    """The meanings the user changed in the preview's pickers, by column (pickers are matched to
+    columns by their index, since only columns with a recognised meaning have one)."""
+    picked = form.get("meanings") or {}
+    if not isinstance(picked, dict):
+        return {}
+    by_index = {i.get("index"): v for i, v in zip(picked.get("ids") or [], picked.get("values") or [])
+                if isinstance(i, dict)}
+    values = [by_index.get(i) for i in range(len(preview.get("columns") or []))]
+    return changed_meanings(preview, meaning_values=values)
+
+
 def run_options_from_form(form: dict, *, preview: dict, filename: str) -> dict:
     """The run's options (as stored) from the submitted settings, checked by RunOptions against
     the upload's preview; an InputError names the field by its label and says what to fix."""
     fields = {"method": form.get("method") or "kmeans", "k": _whole(form.get("k") or None),
               "max_depth": _whole(form.get("depth") or DEFAULT_DEPTH),
               "seed": _whole(0 if form.get("seed") in (None, "") else form.get("seed")),
-              "meanings": form.get("meanings") or {}}
+              "meanings": _meanings(form, preview=preview)}
     try:
         more = (_order_fields(form) if form.get("orders")
                 else _table_fields(form, preview=preview))
