@@ -7,8 +7,8 @@ Columns: the notebook surrogate (CART on the cluster labels, depth 3, leaves mer
 CART with exactly k leaves (depth <= 3), IMM (any depth; its depth is shown), an exhaustive search
 over 16 binned thresholds per column (depth 3), and ours at depth 2, 3 and 4 (before rounding; the
 rounded rules stay within 0.5% of it), conditions per segment, and our search time. "meets" checks
-the targets: k <= 4: ours <= IMM and <= CART-k; k > 4: ours <= CART-k and <= exhaustive-16;
-well-separated: ours <= 1.05.
+the targets: k <= 4: ours <= IMM (where IMM's depth is <= 3) and <= CART-k; k > 4: ours <= CART-k
+and <= exhaustive-16; well-separated at the planted k: ours <= 1.05.
 """
 from __future__ import annotations
 
@@ -85,7 +85,7 @@ def exhaustive16(data, k):
     return node_tree(found[k][1], bins.edges) if k in found else None
 
 
-def row(name, frame, k, seed=0):
+def row(name, frame, k, seed=0, *, classes=None):
     X, T = matrices(frame)
     labels = KMeans(n_clusters=k, n_init=10, random_state=seed).fit_predict(X)
     data = RuleData.build(X, T, seed=seed)
@@ -108,7 +108,7 @@ def row(name, frame, k, seed=0):
     out["method d3"] = fit3.method
     out["conditions per segment"] = round(float(np.mean([_conditions(fit3.tree, leaf)
                                                          for leaf in fit3.tree.leaves()])), 2)
-    out["meets"] = _meets(out, k, name)
+    out["meets"] = _meets(out, k, name, planted=k == classes)
     return out
 
 
@@ -120,14 +120,14 @@ def _conditions(tree, leaf) -> int:
     return depth
 
 
-def _meets(out, k, name) -> bool:
+def _meets(out, k, name, *, planted: bool) -> bool:
     ours, tol = out["ours d3"], 1e-9
     ok = ours <= out["CART k leaves"] + tol
     if k <= 4 and out["IMM"] is not None and out["IMM depth"] <= 3:
         ok &= ours <= out["IMM"] + tol
     if k > 4 and out["exhaustive16 d3"] is not None:
         ok &= ours <= out["exhaustive16 d3"] + tol
-    if name == "well separated":
+    if name == "well separated" and planted:     # <= 1.05 at the k of the planted groups
         ok &= ours <= 1.05
     return bool(ok)
 
@@ -141,7 +141,7 @@ def main() -> None:
     for name, frame, classes in list(sklearn_tables()) + list(generated_tables(rng)):
         ks = [classes] if args.quick else sorted({classes, 4, 5, 6, 8})
         for k in ks:
-            rows.append(row(name, frame, k))
+            rows.append(row(name, frame, k, classes=classes))
             print(_fmt(rows[-1]), flush=True)
     print()
     print(markdown(rows))

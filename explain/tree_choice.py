@@ -47,6 +47,8 @@ class RuleData:
     fine: Space
     coarse_edges: list
     fine_edges: list
+    quick: Space               # 16 bins a column: the quick search for every candidate k
+    quick_edges: list
     _sorted: dict = field(default_factory=dict)
 
     @classmethod
@@ -56,12 +58,12 @@ class RuleData:
         Xs, Ts = X[search_rows], T[search_rows]
         sq = np.einsum("ij,ij->i", Xs, Xs)
         min_rows = max(1, math.ceil(MIN_SHARE * len(Xs)))
-        n_coarse = COARSE_BINS * 2 if T.shape[1] <= 6 else COARSE_BINS
-        coarse, fine = bin_columns(Ts, n_bins=n_coarse), bin_columns(Ts, n_bins=FINE_BINS)
-        return cls(X, T, search_rows, eval_rows,
-                   Space(Xs, sq, coarse.codes, coarse.width, min_rows, Ts),
-                   Space(Xs, sq, fine.codes, fine.width, min_rows, Ts),
-                   coarse.edges, fine.edges)
+        quick = bin_columns(Ts, n_bins=COARSE_BINS)
+        coarse = bin_columns(Ts, n_bins=COARSE_BINS * 2) if T.shape[1] <= 6 else quick
+        fine = bin_columns(Ts, n_bins=FINE_BINS)
+        space = lambda b: Space(Xs, sq, b.codes, b.width, min_rows, Ts)    # noqa: E731
+        return cls(X, T, search_rows, eval_rows, space(coarse), space(fine), coarse.edges,
+                   fine.edges, space(quick), quick.edges)
 
     def sorted_values(self, col: int) -> np.ndarray:
         """Distinct values of a rule column over all rows (cached: thresholds snap to them)."""
@@ -116,11 +118,13 @@ def candidates(data: RuleData, labels: np.ndarray, *, k: int, depth: int, seed: 
                breadth: int = QUICK) -> dict:
     """Every candidate tree by name (IMM also where its depth is too great: the caller checks)."""
     rows, cols = np.arange(len(data.search_rows)), np.arange(data.T.shape[1])
-    found = search(data.coarse, rows, depth=depth, max_leaves=k, cols=cols, breadth=breadth)
+    thorough = breadth >= THOROUGH
+    space, edges = (data.coarse, data.coarse_edges) if thorough else (data.quick, data.quick_edges)
+    found = search(space, rows, depth=depth, max_leaves=k, cols=cols, breadth=breadth)
     trees = {}
     if k in found:
-        trees["search"] = node_tree(found[k][1], data.coarse_edges)
-    if breadth >= THOROUGH:
+        trees["search"] = node_tree(found[k][1], edges)
+    if thorough:
         trees["greedy"] = node_tree(greedy(data.fine, rows, depth=depth, leaves=k, cols=cols),
                                     data.fine_edges)
     trees["cart"] = fit_tree(data.T[data.search_rows], labels[data.search_rows], depth=depth,

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import numpy as np
+from threadpoolctl import threadpool_limits
 
 from explain.describe import describe_segments
 from explain.rules import clauses_text
@@ -15,6 +16,12 @@ from .verdict import gap, rule_space, structure_verdict
 
 def explain_chosen(prepared, labels, record: dict, *, options, summary, data, sample) -> Explanation:
     """Rules for the chosen clusters; for k-means and Ward also the structure verdict in `record`."""
+    with threadpool_limits(limits=1):    # many small fits: threads cost more than they save
+        return _explain_chosen(prepared, labels, record, options=options, summary=summary,
+                               data=data, sample=sample)
+
+
+def _explain_chosen(prepared, labels, record: dict, *, options, summary, data, sample) -> Explanation:
     density = bool((labels < 0).any()) or options.method == "density"
     k = int(record["chosen_k"])
     if density:
@@ -79,6 +86,12 @@ def _name_rows(n: int) -> np.ndarray:
 def k_options(table, prepared, rules: dict, chosen: Explanation, record: dict, *, options,
               data, sample) -> list[dict]:
     """Every candidate k's segments (the chosen one as explained), for the run page's switcher."""
+    with threadpool_limits(limits=1):
+        return _k_options(table, prepared, rules, chosen, record, options=options, data=data)
+
+
+def _k_options(table, prepared, rules: dict, chosen: Explanation, record: dict, *, options,
+               data) -> list[dict]:
     out, known = [], {}
     meanings = dict(getattr(options, "meanings", ()) or ())
     for k in sorted(rules):
@@ -86,7 +99,7 @@ def k_options(table, prepared, rules: dict, chosen: Explanation, record: dict, *
         explained = chosen if k == record["chosen_k"] else explain_segments(
             prepared, cand["labels"], k=k, depth=options.max_depth, seed=options.seed, data=data,
             reference=cand["reference"], fit=cand["fit"], depth_costs=False)
-        silhouette = sample.silhouette(explained.segment[sample.rows])
+        silhouette = cand["metrics"]["rule_silhouette"]      # of the same tree, before rounding
         out.append(_option(table, prepared, explained, k=k, ratio=explained.cost_ratio,
                            silhouette=silhouette, meanings=meanings, known=known))
     return out

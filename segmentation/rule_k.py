@@ -6,6 +6,7 @@ the figures that choose k are those of the segments a user will actually get.
 from __future__ import annotations
 
 import numpy as np
+from threadpoolctl import threadpool_limits
 
 from explain.segment_rules import fit_segments
 from explain.tree import apply_tree
@@ -53,6 +54,12 @@ def kmeans_reference(summary, k: int, *, seed: int) -> np.ndarray:
 def rule_candidates(X, found: dict, summary, data: RuleData, *, depth: int, seed: int, sample,
                     method: str, progress=None) -> dict:
     """For each k: the cheapest tree, its segments' figures and its cost over k-means."""
+    with threadpool_limits(limits=1):    # many small fits: threads cost more than they save
+        return _rule_candidates(X, found, summary, data, depth=depth, seed=seed, sample=sample,
+                                method=method, progress=progress)
+
+
+def _rule_candidates(X, found, summary, data, *, depth, seed, sample, method, progress) -> dict:
     out = {}
     ks = sorted(k for k in found if k <= 2 ** depth)
     gap_of = gaps(X, ks, seed=seed)

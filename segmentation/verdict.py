@@ -15,7 +15,7 @@ from sklearn.metrics import silhouette_score
 from threadpoolctl import threadpool_limits
 
 GAP_ROWS = 2_000
-REFERENCES = 3
+REFERENCES = 2
 STRONG = {"gap": 0.5, "silhouette": 0.45, "stability": 0.8}
 WEAK = {"gap": 0.1, "silhouette": 0.2}
 ADVICE = ("These segments are cuts of a continuum rather than distinct groups: use them as tiers or "
