@@ -19,12 +19,13 @@ from .split_stats import Space
 from .tree import RuleTree, apply_tree, fit_tree
 
 SEARCH_ROWS = 20_000       # rows the searches see
+QUICK_ROWS = 5_000         # rows the quick search for every candidate k sees
 EVAL_ROWS = 50_000         # rows every candidate is priced on
 COARSE_BINS = 16           # thresholds per column in the exhaustive two-level search (32 if <= 6 columns)
 FINE_BINS = 64             # thresholds per column for greedy splits, IMM and re-optimisation
 MIN_SHARE = 0.01           # no segment under this share of the rows
 QUICK = 4                  # root splits the look-ahead tries for every candidate k
-THOROUGH = 24              # ... and for the chosen k
+THOROUGH = 16              # ... and for the chosen k
 REFINED = 3                # cheapest candidates re-optimised locally (1 for the quick search)
 INF = float("inf")
 
@@ -47,8 +48,9 @@ class RuleData:
     fine: Space
     coarse_edges: list
     fine_edges: list
-    quick: Space               # 16 bins a column: the quick search for every candidate k
+    quick: Space               # 16 bins a column: the quick search for every candidate k ...
     quick_edges: list
+    quick_rows: np.ndarray     # ... on at most QUICK_ROWS of the search rows (every m-th)
     _sorted: dict = field(default_factory=dict)
 
     @classmethod
@@ -61,9 +63,11 @@ class RuleData:
         quick = bin_columns(Ts, n_bins=COARSE_BINS)
         coarse = bin_columns(Ts, n_bins=COARSE_BINS * 2) if T.shape[1] <= 6 else quick
         fine = bin_columns(Ts, n_bins=FINE_BINS)
-        space = lambda b: Space(Xs, sq, b.codes, b.width, min_rows, Ts)    # noqa: E731
+        space = lambda b, m=min_rows: Space(Xs, sq, b.codes, b.width, m, Ts)    # noqa: E731
+        quick_rows = np.arange(0, len(Xs), math.ceil(len(Xs) / QUICK_ROWS))
         return cls(X, T, search_rows, eval_rows, space(coarse), space(fine), coarse.edges,
-                   fine.edges, space(quick), quick.edges)
+                   fine.edges, space(quick, max(1, math.ceil(MIN_SHARE * len(quick_rows)))),
+                   quick.edges, quick_rows)
 
     def sorted_values(self, col: int) -> np.ndarray:
         """Distinct values of a rule column over all rows (cached: thresholds snap to them)."""
@@ -120,7 +124,8 @@ def candidates(data: RuleData, labels: np.ndarray, *, k: int, depth: int, seed: 
     rows, cols = np.arange(len(data.search_rows)), np.arange(data.T.shape[1])
     thorough = breadth >= THOROUGH
     space, edges = (data.coarse, data.coarse_edges) if thorough else (data.quick, data.quick_edges)
-    found = search(space, rows, depth=depth, max_leaves=k, cols=cols, breadth=breadth)
+    found = search(space, rows if thorough else data.quick_rows, depth=depth, max_leaves=k,
+                   cols=cols, breadth=breadth)
     trees = {}
     if k in found:
         trees["search"] = node_tree(found[k][1], edges)
