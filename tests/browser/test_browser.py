@@ -44,7 +44,7 @@ def browser():
 
 @pytest.fixture(scope="module")
 def customers_csv(tmp_path_factory):
-    from conftest import make_untidy
+    from seeded_runs import make_untidy
     table, _ = make_untidy(900, seed=11)
     path = tmp_path_factory.mktemp("upload") / "shop customers.csv"
     table.to_csv(path, index=False)
@@ -131,7 +131,7 @@ def test_downloads_carry_the_segments(finished_run, customers_csv):
         page.click("#download-rules-sql")
     sql = open(info.value.path()).read()
     # the downloaded SQL, run on the uploaded file, gives the downloaded segments
-    from conftest import original_table, sql_segments
+    from seeded_runs import original_table, sql_segments
     got = sql_segments(original_table(customers_csv), sql, key="customer_id")
     expected = assignments.set_index("customer_id")["segment"]
     assert (got.sort_index().astype(int) == expected.sort_index()).all()

@@ -11,9 +11,9 @@ from contextlib import contextmanager
 import flask
 import pytest
 from dash import html, no_update
-from dash.development.base_component import Component
 from dash.exceptions import PreventUpdate
 
+from dash_tree import find, ids_of, walk
 from dashboard import ids
 from dashboard.app import create_app
 from dashboard.callbacks import (cancel_run, create_share_link, pair_features_search, poll_run,
@@ -29,24 +29,6 @@ from service.settings import Settings
 OWNER, OTHER = "c" * 32, "d" * 32
 TABLE_COLUMNS = ["customer_id", "age", "gender", "annual_income", "spending_score",
                  "visits_per_month", "loyalty_member", "signup_channel", "days_since_last_purchase"]
-
-
-def walk(node):
-    if isinstance(node, Component):
-        yield node
-        for name in node._prop_names:
-            yield from walk(getattr(node, name, None))
-    elif isinstance(node, (list, tuple)):
-        for item in node:
-            yield from walk(item)
-
-
-def ids_of(node) -> set:
-    return {c.id for c in walk(node) if isinstance(getattr(c, "id", None), str)}
-
-
-def find(node, element_id):
-    return next((c for c in walk(node) if getattr(c, "id", None) == element_id), None)
 
 
 def strings(node) -> list[str]:

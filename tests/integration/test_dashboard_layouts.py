@@ -12,9 +12,9 @@ from contextlib import contextmanager
 import flask
 import pytest
 from dash import dcc, html
-from dash.development.base_component import Component
 from plotly.utils import PlotlyJSONEncoder
 
+from dash_tree import find, ids_of, walk
 from dashboard import ids
 from dashboard.app import create_app
 from dashboard.components import page_ids
@@ -43,17 +43,6 @@ ALL_TAB_IDS = {i for group in TAB_IDS.values() for i in group}
 
 # --- walking a layout --------------------------------------------------------------------------
 
-def walk(node):
-    """Every component under node (node included)."""
-    if isinstance(node, Component):
-        yield node
-        for name in node._prop_names:
-            yield from walk(getattr(node, name, None))
-    elif isinstance(node, (list, tuple)):
-        for item in node:
-            yield from walk(item)
-
-
 def strings(node) -> list[str]:
     """Every string a layout holds, as children or as a prop value."""
     out = []
@@ -65,14 +54,6 @@ def strings(node) -> list[str]:
             out += [o.get("label") for o in values if isinstance(o, dict)
                     and isinstance(o.get("label"), str)]
     return out
-
-
-def ids_of(node) -> set:
-    return {c.id for c in walk(node) if isinstance(getattr(c, "id", None), str)}
-
-
-def find(node, element_id):
-    return next((c for c in walk(node) if getattr(c, "id", None) == element_id), None)
 
 
 def active_tab(layout) -> str:

@@ -7,7 +7,7 @@ from dashboard.components.preview import left_out_alert, preview_section, role_o
 from dashboard.components.settings_form import run_options_from_form
 from segmentation.pipeline import RunOptions, run_segmentation
 from segmentation.preview import build_preview
-from test_feature_fitness import bank_table, features_of, telecom_table
+from fitness_tables import bank_table, features_of, telecom_table
 
 
 def texts(node) -> list[str]:

@@ -5,7 +5,6 @@ from __future__ import annotations
 import subprocess
 import sys
 
-import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from sqlalchemy import create_engine, insert, inspect, select
@@ -76,15 +75,6 @@ def test_processes_starting_at_once_migrate_a_sqlite_database_exactly_once(tmp_p
                                    + [f"database already at revision {head()}"] * 3)
     engine = create_engine(url)
     assert set(inspect(engine).get_table_names()) == set(metadata.tables) | {"alembic_version"}
-
-
-@pytest.fixture(scope="module")
-def postgres():
-    from pg import PostgresServer
-
-    server = PostgresServer().start()
-    yield server
-    server.stop()
 
 
 def test_processes_starting_at_once_migrate_a_postgresql_database_exactly_once(postgres):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from conftest import run_cli
+from seeded_runs import run_cli
 from dashboard.app import create_app
 from dashboard.components.settings_form import run_options_from_form
 from segmentation.errors import InputError

@@ -18,9 +18,9 @@ from datetime import datetime, timedelta, timezone
 import flask
 import pytest
 from dash import html
-from dash.development.base_component import Component
 from sqlalchemy import inspect
 
+from dash_tree import find, walk
 from dashboard import ids
 from dashboard.app import create_app
 from dashboard.components import page_ids
@@ -36,16 +36,6 @@ from service.settings import Settings
 OWNER, OTHER = "c" * 32, "d" * 32
 
 
-def walk(node):
-    if isinstance(node, Component):
-        yield node
-        for name in node._prop_names:
-            yield from walk(getattr(node, name, None))
-    elif isinstance(node, (list, tuple)):
-        for item in node:
-            yield from walk(item)
-
-
 def strings(node) -> list[str]:
     out = []
     for comp in walk(node):
@@ -58,10 +48,6 @@ def strings(node) -> list[str]:
 
 def text_of(node) -> str:
     return " ".join(strings(node))
-
-
-def find(node, element_id):
-    return next((c for c in walk(node) if getattr(c, "id", None) == element_id), None)
 
 
 def without_structure(result: Result) -> Result:

@@ -4,31 +4,8 @@ from __future__ import annotations
 
 import threading
 
-import pytest
-
 from service.segment_names import names_of, rename
 from service.store import RunStore
-
-
-@pytest.fixture(scope="module")
-def postgres():
-    from pg import PostgresServer
-    server = PostgresServer().start()
-    yield server
-    server.stop()
-
-
-@pytest.fixture(params=["sqlite", "postgresql"])
-def store(request, tmp_path) -> RunStore:
-    if request.param == "sqlite":
-        url = f"sqlite:///{tmp_path / 'names.db'}"
-    else:
-        name = "t_sn_" + request.node.name.split("[")[0][-40:].lower()
-        url = request.getfixturevalue("postgres").fresh_database(name)
-    s = RunStore(url)
-    s.create_schema()
-    yield s
-    s.engine.dispose()
 
 
 def _run(store: RunStore, owner: str) -> str:

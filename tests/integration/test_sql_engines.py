@@ -14,7 +14,7 @@ import pandas as pd
 import pytest
 
 import engines
-from conftest import load_result
+from seeded_runs import load_result
 from segmentation.cli import main as cli_main
 
 ID = "customer_id"
@@ -95,15 +95,6 @@ def run(request, tmp_path_factory) -> dict:
     assignments = pd.read_csv(out / "assignments.csv", dtype={key: str}).set_index(key)["segment"]
     return {"name": request.param, "csv": csv_path, "key": key, "result": load_result(out),
             "sql": (out / "rules.sql").read_text(), "assignments": assignments}
-
-
-@pytest.fixture(scope="module")
-def postgres():
-    """A real PostgreSQL server: a machine without one fails these tests, it does not skip them."""
-    from pg import PostgresServer
-    server = PostgresServer().start()
-    yield server
-    server.stop()
 
 
 def _typed_frame(path: Path) -> pd.DataFrame:

@@ -11,28 +11,6 @@ from service.schema import shares
 from service.store import RunStore
 
 
-@pytest.fixture(scope="module")
-def postgres():
-    from pg import PostgresServer
-    server = PostgresServer().start()
-    yield server
-    server.stop()
-
-
-@pytest.fixture(params=["sqlite", "postgresql"])
-def store(request, tmp_path) -> RunStore:
-    """The same tests against a real SQLite file and a real PostgreSQL server."""
-    if request.param == "sqlite":
-        url = f"sqlite:///{tmp_path / 'store.db'}"
-    else:
-        name = "t_" + request.node.name.split("[")[0][-40:].lower()
-        url = request.getfixturevalue("postgres").fresh_database(name)
-    s = RunStore(url)
-    s.create_schema()
-    yield s
-    s.engine.dispose()
-
-
 def _run(store: RunStore, owner: str = "alice") -> str:
     up = store.add_upload(owner=owner, filename="c.csv", path="/nowhere", size_bytes=1,
                           preview=None, error=None)

@@ -10,9 +10,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from conftest import run_cli
+from seeded_runs import run_cli
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def test_run_writes_every_file_of_the_contract(untidy_run):
@@ -121,7 +121,7 @@ def test_bad_input_from_a_real_process_has_no_traceback(tmp_path):
 
 
 def test_order_log_mode_writes_customers_csv_that_the_sql_reproduces(tmp_path, capsys):
-    from conftest import sql_segments
+    from seeded_runs import sql_segments
     from segmentation.synthetic import make_orders
 
     log = tmp_path / "orders.csv"

@@ -8,7 +8,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from conftest import run_cli
+from fitness_tables import bank_table, features_of, telecom_table
+from seeded_runs import run_cli
 from segmentation import duplicates
 from segmentation.duplicates import r_text, rank_correlation, resolve
 from segmentation.errors import InputError
@@ -16,39 +17,6 @@ from segmentation.pipeline import RunOptions, run_segmentation
 from segmentation.preview import build_preview
 from segmentation.roles import infer_roles
 from segmentation.sensitive import special_category
-
-N = 1500
-
-
-def bank_table(seed: int = 0) -> pd.DataFrame:
-    """Two groups that ethnicity tells apart exactly and balance roughly; religion is noise."""
-    rng = np.random.default_rng(seed)
-    group = rng.integers(0, 2, N)
-    return pd.DataFrame({
-        "customer_id": [f"B{i:05d}" for i in range(N)],
-        "age": rng.normal(45, 12, N).round().astype(int),
-        "balance": rng.normal(np.where(group == 0, 10_000, 30_000), 5_000).round(2),
-        "ethnicity": np.where(group == 0, "Asian", "White"),
-        "religion": rng.choice(["Christian", "Muslim", "Hindu", "None"], N),
-    })
-
-
-def telecom_table(seed: int = 0) -> pd.DataFrame:
-    """Light and heavy users; the day charge is the day minutes times a tariff (r = 1.00)."""
-    rng = np.random.default_rng(seed)
-    group = rng.integers(0, 2, N)
-    minutes = np.where(group == 0, rng.normal(140, 25, N), rng.normal(260, 25, N)).clip(0).round(1)
-    return pd.DataFrame({
-        "phone": [f"P{i:05d}" for i in range(N)],
-        "total_day_minutes": minutes,
-        "total_day_calls": rng.poisson(100, N),
-        "total_day_charge": (minutes * 0.17).round(2),
-        "service_calls": rng.poisson(np.where(group == 0, 1, 3)),
-    })
-
-
-def features_of(result) -> list[str]:
-    return [f["name"] for f in result.dataset["features"]]
 
 
 def rule_features(result) -> set[str]:

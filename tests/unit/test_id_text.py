@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from conftest import run_cli
+from seeded_runs import run_cli
 from order_logs import make_status_log
 from segmentation.roles import infer_roles
 

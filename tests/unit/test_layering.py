@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 PACKAGES = ("segmentation", "explain", "service", "dashboard")
 CONTRACTS = {
     "pure-core": "The core (segmentation, explain) uses no service, web framework or database",

@@ -168,7 +168,7 @@ def test_a_log_with_quantity_and_unit_price_is_offered_as_an_order_log(tmp_path)
 
 
 def test_the_status_column_can_be_named_on_the_command_line(tmp_path, capsys):
-    from conftest import run_cli
+    from seeded_runs import run_cli
 
     log = make_status_log(80, seed=5).rename(columns={"status": "flag"})
     placed = [f"ok {n}" for n in range(6)]  # one cancelled label among many: not found unnamed

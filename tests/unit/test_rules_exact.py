@@ -5,7 +5,7 @@ import numpy as np
 import pandas as pd
 from sklearn.metrics import adjusted_rand_score
 
-from conftest import load_result, make_untidy, original_table, sql_segments
+from seeded_runs import load_result, make_untidy, original_table, sql_segments
 
 MARKERS = {"", "na", "n/a", "nan", "null", "none", "-", "--", "?", "#n/a", "missing", "<na>"}
 
