@@ -138,6 +138,7 @@ def test_a_killed_runner_leaves_its_runs_failed_soon_and_they_run_again(tmp_path
         assert _wait(lambda: all(store.run(i)["progress"] > 0 for i in (orphaned, crashed)),
                      timeout=60)
         jobs = _job_children(worker)
+        os.kill(jobs[crashed], signal.SIGSTOP)  # frozen first, so it cannot notice the runner go
         worker.proc.kill()                    # the runner itself; its job processes live on
         worker.proc.wait()
         os.kill(jobs[crashed], signal.SIGKILL)  # this one's job process dies with it
