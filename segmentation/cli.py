@@ -133,7 +133,8 @@ def _summary(result, written) -> None:
     if ks.get("structure_reason"):
         print(ks["structure_reason"] + (" " + ks["advice"] if ks.get("advice") else ""))
     if ex.get("cost_ratio"):
-        print(f"These rules keep {1 / ex['cost_ratio']:.1%} of the clusters' tightness "
+        kept = min(1.0, 1 / ex["cost_ratio"])     # a tree can edge past k-means' local optimum
+        print(f"These rules keep {kept:.1%} of the clusters' tightness "
               f"(agreement with the clusters {ex['fidelity']:.1%}).")
     if ks.get("best_k_3_8"):
         print(ks["best_k_3_8"]["reason"])

@@ -130,8 +130,8 @@ def choose_rule_k(table: list[dict]) -> tuple[int, str, dict | None]:
     else:
         k, reason = choose_k([_by_rules(row) for row in table], criteria=RULE_CRITERIA)
         reason = reason.replace(f"k = {k}: ", f"k = {k} (judged on the rule segments): ", 1)
-    if k != 2:
-        return k, reason, None
+    if k != 2 or max(row["gap"] for row in table) < WEAK["gap"]:
+        return k, reason, None        # no finer k to suggest where no k shows any structure
     rest = [row for row in table if row["k"] in BEST_OF]
     if not rest:
         return k, reason, None

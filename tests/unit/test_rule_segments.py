@@ -146,9 +146,13 @@ def test_every_candidate_k_is_ready_to_switch_to(runs):
         s["rule"]["text"] for s in sorted(runs["mixed"].result.segments, key=lambda s: s["id"])]
 
 
-def test_k_two_names_the_best_finer_k_too(runs):
+def test_k_two_names_the_best_finer_k_only_where_there_is_structure(runs):
     assert runs["noise"].result.k_selection["chosen_k"] == 2
-    best = runs["noise"].result.k_selection["best_k_3_8"]
+    assert runs["noise"].result.k_selection["best_k_3_8"] is None     # noise: nothing finer to offer
+    table, _ = make_blobs_table(2000, n_features=3, k=2, seed=7)
+    ks = run_segmentation(table, options=RunOptions(id_column="id")).result.k_selection
+    assert ks["chosen_k"] == 2
+    best = ks["best_k_3_8"]
     assert best is not None and 3 <= best["k"] <= 8 and f"k = {best['k']}" in best["reason"]
 
 
