@@ -1,0 +1,163 @@
+"""The job side of runs: claim, progress, finish or fail, cancel and retry, runners' heartbeats
+and the recovery of runs a dead runner left behind."""
+from __future__ import annotations
+
+import gzip
+import time
+from typing import TYPE_CHECKING
+
+from sqlalchemy import delete, func, insert, or_, select, update
+
+from ..ids import now_iso
+from ..schema import artifacts, runners, runs
+from .records import RunRecord
+from .runs import RunRepository
+
+if TYPE_CHECKING:
+    from ..store import Database
+
+ACTIVE = ("queued", "running")
+RECOVERED = "the runner stopped while this run was going (crash or restart); run it again"
+FORGET_RUNNERS_AFTER = 86_400.0
+
+
+class _NotRunning(Exception):
+    """The run left the running state before its result could be stored."""
+
+
+class QueueRepository:
+    """Runs as jobs, and the `runners` table."""
+
+    def __init__(self, db: "Database"):
+        self.db = db
+        self.runs = RunRepository(db)
+
+    def claim(self, runner_id: str) -> RunRecord | None:
+        """Take the oldest queued run; compare-and-set, so two runners never take the same one."""
+        for _ in range(20):
+            with self.db.engine.begin() as con:  # SQLite: write-locked from the start; PG: skip locked
+                run_id = con.execute(select(runs.c.id).where(runs.c.status == "queued")
+                                     .order_by(runs.c.created_at, runs.c.id).limit(1)
+                                     .with_for_update(skip_locked=True)).scalar()
+                if run_id is None:
+                    return None
+                taken = con.execute(update(runs).where(runs.c.id == run_id, runs.c.status == "queued")
+                                    .values(status="running", runner=runner_id, started_at=now_iso(),
+                                            heartbeat_at=time.time(), stage="reading", progress=0.0,
+                                            message="starting", attempts=runs.c.attempts + 1)).rowcount
+            if taken == 1:
+                return self.runs.get(run_id)
+        return None
+
+    def report_progress(self, run_id: str, *, stage: str, progress: float, message: str) -> bool:
+        """Write a running job's stage and progress; True if the user asked to cancel it."""
+        with self.db.engine.begin() as con:
+            con.execute(update(runs).where(runs.c.id == run_id, runs.c.status == "running")
+                        .values(stage=stage, progress=float(progress), message=message[:500],
+                                heartbeat_at=time.time()))
+            return bool(con.execute(select(runs.c.cancel_requested)
+                                    .where(runs.c.id == run_id)).scalar())
+
+    def finish(self, run_id: str, *, result_json: str, files: dict[str, bytes], message: str,
+               runner: str | None = None) -> bool:
+        """Store the result, its files and the 'done' status in ONE transaction.
+
+        False (and nothing written) when the run is no longer running (e.g. it was cancelled) or,
+        given `runner`, no longer that runner's."""
+        query = update(runs).where(runs.c.id == run_id, runs.c.status == "running",
+                                   runs.c.cancel_requested.is_(False))
+        if runner is not None:
+            query = query.where(runs.c.runner == runner)
+        try:
+            with self.db.engine.begin() as con:
+                done = con.execute(query.values(
+                    status="done", stage="done", progress=1.0, message=message, result=result_json,
+                    finished_at=now_iso())).rowcount
+                if done != 1:
+                    raise _NotRunning
+                con.execute(delete(artifacts).where(artifacts.c.run_id == run_id))
+                for name, content in files.items():
+                    con.execute(insert(artifacts).values(run_id=run_id, name=name,
+                                                         content=gzip.compress(content, 6)))
+        except _NotRunning:
+            return False
+        return True
+
+    def fail(self, run_id: str, message: str, *, status: str = "failed",
+             runner: str | None = None) -> bool:
+        """End a queued or running run (given `runner`: only while that runner holds it)."""
+        query = update(runs).where(runs.c.id == run_id, runs.c.status.in_(ACTIVE))
+        if runner is not None:
+            query = query.where(runs.c.runner == runner)
+        with self.db.engine.begin() as con:
+            return con.execute(query.values(status=status, message=message[:1000],
+                                             finished_at=now_iso())).rowcount == 1
+
+    def request_cancel(self, run_id: str, *, owner: str) -> bool:
+        """Cancel a queued run at once; ask a running one to stop. False if not the owner's."""
+        with self.db.engine.begin() as con:
+            queued = con.execute(update(runs).where(runs.c.id == run_id, runs.c.owner == owner,
+                                                    runs.c.status == "queued")
+                                 .values(status="cancelled", message="cancelled before it started",
+                                         finished_at=now_iso())).rowcount
+            running = con.execute(update(runs).where(runs.c.id == run_id, runs.c.owner == owner,
+                                                     runs.c.status == "running")
+                                  .values(cancel_requested=True, message="cancelling")).rowcount
+        return bool(queued or running)
+
+    def cancel_requested(self, run_id: str) -> bool:
+        with self.db.reading() as con:
+            return bool(con.execute(select(runs.c.cancel_requested)
+                                    .where(runs.c.id == run_id)).scalar())
+
+    def retry(self, run_id: str, *, owner: str) -> bool:
+        """Queue a failed or cancelled run again."""
+        with self.db.engine.begin() as con:
+            return con.execute(update(runs).where(runs.c.id == run_id, runs.c.owner == owner,
+                                                  runs.c.status.in_(("failed", "cancelled")))
+                               .values(status="queued", stage="", progress=0.0, runner=None,
+                                       cancel_requested=False, message="waiting for a free runner",
+                                       finished_at=None)).rowcount == 1
+
+    def beat(self, runner_id: str, host: str, run_ids: list[str]) -> None:
+        """A runner's heartbeat, and its running jobs'."""
+        now = time.time()
+        with self.db.engine.begin() as con:
+            if con.execute(update(runners).where(runners.c.id == runner_id)
+                           .values(heartbeat_at=now, host=host)).rowcount == 0:
+                con.execute(insert(runners).values(id=runner_id, host=host, heartbeat_at=now))
+            if run_ids:
+                con.execute(update(runs).where(runs.c.id.in_(run_ids), runs.c.status == "running")
+                            .values(heartbeat_at=now))
+
+    def retire(self, runner_id: str) -> None:
+        """A runner that stops cleanly leaves the runners table."""
+        with self.db.engine.begin() as con:
+            con.execute(delete(runners).where(runners.c.id == runner_id))
+
+    def held_by(self, run_id: str, *, runner: str) -> bool:
+        """True while the run is this runner's: running (or just done) under it, not taken back."""
+        with self.db.reading() as con:
+            row = con.execute(select(runs.c.status, runs.c.runner)
+                              .where(runs.c.id == run_id)).first()
+        return row is not None and row.runner == runner and row.status in ("running", "done")
+
+    def recover(self, *, stale_after: float, everything: bool = False) -> list[str]:
+        """Mark failed the runs left 'running' by a dead runner (or all of them).
+
+        A runner is dead when its heartbeat in the runners table is older than stale_after (its
+        orphaned job may still write progress: that does not count). A live runner refreshes its
+        runs' heartbeats on every beat, so a run whose own heartbeat is that old is lost too."""
+        query = select(runs.c.id, runs.c.runner).where(runs.c.status == "running")
+        if not everything:
+            cutoff = time.time() - stale_after
+            query = (query.select_from(runs.outerjoin(runners, runners.c.id == runs.c.runner))
+                     .where(or_(func.coalesce(runs.c.heartbeat_at, 0.0) < cutoff,
+                                runners.c.heartbeat_at < cutoff)))
+        with self.db.reading() as con:
+            orphans = list(con.execute(query))
+        recovered = [row.id for row in orphans if self.fail(row.id, RECOVERED, runner=row.runner)]
+        with self.db.engine.begin() as con:
+            con.execute(delete(runners).where(
+                runners.c.heartbeat_at < time.time() - max(stale_after, FORGET_RUNNERS_AFTER)))
+        return recovered

@@ -1,0 +1,87 @@
+"""What the repositories return: frozen records whose fields are the tables' column names."""
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, fields
+
+
+class Record:
+    """Read-only `record["field"]` and `record.get("field")` beside attributes, so code written
+    against the store's former dict rows reads records unchanged."""
+
+    def __getitem__(self, key: str):
+        if key not in self.__dataclass_fields__:
+            raise KeyError(key)
+        return getattr(self, key)
+
+    def get(self, key: str, default=None):
+        return getattr(self, key) if key in self.__dataclass_fields__ else default
+
+    def __contains__(self, key: str) -> bool:
+        return key in self.__dataclass_fields__
+
+    @classmethod
+    def from_row(cls, row) -> "Record":
+        """A record from a result row (mapping) holding at least this record's columns."""
+        return cls(**{f.name: row[f.name] for f in fields(cls)})
+
+
+@dataclass(frozen=True)
+class UploadRecord(Record):
+    """An uploaded file: where it lies, its size and its preview (or why it cannot be used)."""
+
+    id: str
+    owner: str
+    filename: str
+    path: str
+    size_bytes: int
+    created_at: str
+    preview: dict | None
+    error: str | None
+
+    @classmethod
+    def from_row(cls, row) -> "UploadRecord":
+        data = dict(row)
+        data["preview"] = json.loads(data["preview"]) if data.get("preview") else None
+        return cls(**{f.name: data[f.name] for f in fields(cls)})
+
+
+@dataclass(frozen=True)
+class RunRecord(Record):
+    """A run (a job) without its result: options, state, progress, who runs it."""
+
+    id: str
+    owner: str
+    upload_id: str | None
+    title: str
+    visibility: str
+    options: dict
+    status: str
+    stage: str
+    progress: float
+    message: str
+    cancel_requested: bool
+    runner: str | None
+    attempts: int
+    created_at: str
+    started_at: str | None
+    finished_at: str | None
+    heartbeat_at: float | None
+
+    @classmethod
+    def from_row(cls, row) -> "RunRecord":
+        data = dict(row)
+        data["options"] = json.loads(data["options"]) if data.get("options") else {}
+        data["cancel_requested"] = bool(data["cancel_requested"])
+        return cls(**{f.name: data[f.name] for f in fields(cls)})
+
+
+@dataclass(frozen=True)
+class ShareRecord(Record):
+    """A share link as its owner sees it (the token itself is never stored)."""
+
+    id: str
+    run_id: str
+    created_at: str
+    expires_at: float | None
+    revoked_at: str | None
