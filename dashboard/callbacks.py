@@ -13,8 +13,9 @@ from dash import ALL, MATCH, Input, Output, State, callback, clientside_callback
 from dash.exceptions import MissingCallbackContextException, PreventUpdate
 
 from explain.figures import PAIR_LIMIT
-from segmentation.errors import InputError
 from segmentation.roles import FEATURE_ROLES
+from service import usecases
+from service.usecases import UseCaseError
 
 from . import ids
 from .components import page_ids
@@ -127,18 +128,17 @@ def submit_run(n_clicks, *, upload_id, form):
     """Queue a run of this session's upload with the checked settings, then open its page."""
     if not n_clicks:
         raise PreventUpdate
-    upload = _own_upload(upload_id)
-    if upload is None:
+    if _own_upload(upload_id) is None:
         return {"href": no_update, "message": _alert("This upload is not available any more: "
                                                      "upload the file again.")}
     try:
-        options = run_options_from_form(form or {}, preview=upload["preview"],
-                                        filename=upload["filename"])
-    except InputError as exc:
-        return {"href": no_update, "message": _alert(str(exc))}
-    run_id = get_store().submit(owner=current_owner(), title=upload["filename"], options=options,
-                                upload_id=upload["id"])
-    return {"href": f"/runs/{run_id}", "message": None}
+        run = usecases.submit_run(
+            get_store(), owner=current_owner(), upload_id=upload_id,
+            options_for=lambda upload: run_options_from_form(
+                form or {}, preview=upload.preview, filename=upload.filename))
+    except UseCaseError as exc:
+        return {"href": no_update, "message": _alert(exc.message)}
+    return {"href": f"/runs/{run.id}", "message": None}
 
 
 # --- run page: progress, cancel, run again -----------------------------------------------------
@@ -168,7 +168,9 @@ def cancel_run(n_clicks, *, ref):
     view = view_from_ref(ref)
     if not n_clicks or view is None or not view.is_owner:
         raise PreventUpdate
-    if not get_store().request_cancel(view.run_id, owner=current_owner()):
+    try:
+        usecases.cancel_run(get_store(), owner=current_owner(), run_id=view.run_id)
+    except UseCaseError:
         return {"status": "This run has already ended.", "disabled": True}
     return {"status": "Cancelling: the run stops at its next step.", "disabled": True}
 
@@ -183,8 +185,11 @@ def retry_run(n_clicks, *, ref):
     view = view_from_ref(ref)
     if not n_clicks or view is None or not view.is_owner:
         raise PreventUpdate
-    if not get_store().retry(view.run_id, owner=current_owner()):
-        raise PreventUpdate
+    try:
+        usecases.retry_run(get_store(), owner=current_owner(), run_id=view.run_id)
+    except UseCaseError as exc:
+        content = run_body(view, query=ViewQuery())
+        return {"body": [content[0], _alert(exc.message), *content[1:]], "stop": True}
     view = run_view(view.run_id)
     return {"body": run_body(view, query=ViewQuery()), "stop": False}
 
@@ -283,15 +288,24 @@ def create_share_link(n_clicks, *, expiry, ref):
         raise PreventUpdate
     view = view_from_ref(ref)
     store, owner = get_store(), current_owner()
-    token = None
-    if view is not None and view.is_owner and view.run["status"] == "done" and get_settings().sharing:
-        token = store.create_share(view.run_id, owner=owner, expires_in_days=expiry_days(expiry))
-    if token is None:
+    if view is None or not view.is_owner:
         return {"url": "", "links": no_update,
                 "message": _alert("Only the owner of a finished run can share it.")}
-    url = flask.request.host_url.rstrip("/") + f"/share/{token}"
-    return {"url": url, "links": link_list(store.shares_of(view.run_id, owner=owner)),
+    try:
+        link = usecases.create_share(store, get_settings(), owner=owner, run_id=view.run_id,
+                                     expires_in_days=expiry_days(expiry),
+                                     request_base=flask.request.host_url)
+    except UseCaseError as exc:
+        return {"url": "", "links": no_update, "message": _alert(_share_refusal(exc))}
+    return {"url": link.url, "links": link_list(store.shares.of_run(view.run_id)),
             "message": None}
+
+
+def _share_refusal(exc: UseCaseError) -> str:
+    """The share box's wording of a refused link."""
+    if exc.status == 403:
+        return "Sharing is turned off on this server."
+    return "Only the owner of a finished run can share it."
 
 
 @callback(Output({"type": page_ids.SHARE_ROW, "index": MATCH}, "children"),
@@ -304,11 +318,11 @@ def revoke_share_link(n_clicks, *, button_id, ref):
     view = view_from_ref(ref)
     if not n_clicks or view is None or not view.is_owner or not isinstance(button_id, dict):
         raise PreventUpdate
-    store, owner, share_id = get_store(), current_owner(), str(button_id.get("index"))
-    if share_id not in {s["id"] for s in store.shares_of(view.run_id, owner=owner)}:
-        raise PreventUpdate
-    store.revoke_share(share_id, owner=owner)
-    share = next(s for s in store.shares_of(view.run_id, owner=owner) if s["id"] == share_id)
+    try:
+        share = usecases.revoke_share(get_store(), owner=current_owner(), run_id=view.run_id,
+                                      share_id=str(button_id.get("index")))
+    except UseCaseError:
+        raise PreventUpdate from None
     return link_row_children(share)
 
 
@@ -318,6 +332,11 @@ def set_run_visibility(visibility, ref):
     """The owner decides who else may open the run: nobody, the team, or anyone with the address."""
     _skip_first_render()
     view = view_from_ref(ref)
-    if view is None or not view.is_owner or visibility not in ("private", "team", "public"):
+    if view is None or not view.is_owner:
         raise PreventUpdate
-    return get_store().set_visibility(view.run_id, owner=current_owner(), visibility=visibility)
+    try:
+        usecases.set_visibility(get_store(), owner=current_owner(), run_id=view.run_id,
+                                visibility=visibility)
+    except UseCaseError:
+        raise PreventUpdate from None
+    return True

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import html
 import re
-from pathlib import Path
 from urllib.parse import quote
 
 import flask
@@ -15,9 +14,9 @@ from werkzeug.exceptions import RequestEntityTooLarge
 
 from explain.report import report_html
 from segmentation.outputs import rules_sql
-from service.previews import safe_preview
+from service import usecases
 from service.segment_names import names_of
-from service.store import new_id
+from service.usecases import UseCaseError
 
 from .components.access import load_result, lookup_share, stored_result
 from .context import current_owner, get_settings, get_store, visible_run
@@ -26,7 +25,6 @@ from .samples import SAMPLES, write_sample
 
 bp = flask.Blueprint("clearseg", __name__)
 
-SUFFIXES = (".csv", ".tsv", ".txt", ".xlsx", ".xlsm", ".parquet", ".pq")
 DOWNLOADS = {
     "assignments.csv": "text/csv",
     "customers.csv": "text/csv",
@@ -59,20 +57,14 @@ def healthz():
     return flask.jsonify(status="ok")
 
 
-def _store_upload(save, filename: str) -> str:
-    """Save a file under a fresh id, build its preview, record it; returns the upload id."""
-    settings = get_settings()
-    upload_id = new_id()
-    suffix = Path(filename).suffix.lower()
-    folder = settings.upload_dir / upload_id
-    folder.mkdir(parents=True, exist_ok=True)
-    path = folder / ("data" + (suffix if suffix in SUFFIXES else ""))
-    save(path)
-    preview, error = safe_preview(path, name=filename[:255] or None)
-    get_store().add_upload(owner=current_owner(), filename=filename[:255] or "upload",
-                           path=str(path), size_bytes=path.stat().st_size, preview=preview,
-                           error=error, upload_id=upload_id)
-    return upload_id
+def _store_upload(save, filename: str) -> flask.Response:
+    """Store the file (use case store_upload) and go to its preview, or back with the reason."""
+    try:
+        upload = usecases.store_upload(get_store(), get_settings(), owner=current_owner(),
+                                       filename=filename, save=save)
+    except UseCaseError as exc:
+        return flask.redirect("/?upload_error=" + quote(exc.message))
+    return flask.redirect(f"/?upload={upload.id}")
 
 
 @bp.post("/upload")
@@ -80,16 +72,14 @@ def upload():
     file = flask.request.files.get("file")
     if file is None or not file.filename:
         return flask.redirect("/?upload_error=" + quote("Choose a file to upload first."))
-    upload_id = _store_upload(file.save, file.filename)
-    return flask.redirect(f"/?upload={upload_id}")
+    return _store_upload(file.save, file.filename)
 
 
 @bp.post("/samples/<name>")
 def sample(name: str):
     if name not in SAMPLES:
         return _plain_page("Unknown sample", "Pick one of the sample data sets on the home page.", 404)
-    upload_id = _store_upload(lambda path: write_sample(name, path), SAMPLES[name]["filename"])
-    return flask.redirect(f"/?upload={upload_id}")
+    return _store_upload(lambda path: write_sample(name, path), SAMPLES[name]["filename"])
 
 
 def _send(content: bytes | None, name: str) -> flask.Response:

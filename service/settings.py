@@ -6,6 +6,7 @@ import math
 import os
 from dataclasses import dataclass
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from segmentation.errors import InputError
 from segmentation.readers import XLSX_MAX_UNPACKED_MB
@@ -15,6 +16,7 @@ SWITCH = {"1": True, "0": False}
 BUSY_MS_DEFAULT = 30_000
 PARSE_MEMORY_MB = 1536
 PARSE_SECONDS = 60
+STORAGE_QUOTA_MB = 500
 
 
 def _switch(env, name: str, default: str) -> bool:
@@ -55,6 +57,20 @@ def _cookies(env) -> bool | None:
     return SWITCH.get(value)
 
 
+def _public_url(env) -> str | None:
+    """CLEARSEG_PUBLIC_URL: the address users reach the server at (share links are built on it),
+    http(s)://host[:port][/path]; unset for a local install, whose links follow the request."""
+    raw = env.get("CLEARSEG_PUBLIC_URL", "").strip()
+    if not raw:
+        return None
+    parts = urlsplit(raw)
+    if parts.scheme not in ("http", "https") or not parts.hostname or parts.query \
+            or parts.fragment or parts.username or parts.password:
+        raise InputError("CLEARSEG_PUBLIC_URL must be the server's public address, like "
+                         f"https://clearseg.example.com, not {raw!r}")
+    return raw.rstrip("/")
+
+
 @dataclass(frozen=True)
 class Settings:
     """Everything configurable; see README "Settings"."""
@@ -72,6 +88,8 @@ class Settings:
     parse_memory_mb: float = PARSE_MEMORY_MB         # the child that previews an upload
     parse_seconds: float = PARSE_SECONDS
     xlsx_max_unpacked_mb: float = XLSX_MAX_UNPACKED_MB
+    public_url: str | None = None                    # None: share links follow the request's host
+    storage_quota_mb: float = STORAGE_QUOTA_MB       # uploads each user may keep
 
     @classmethod
     def from_env(cls, env=None) -> "Settings":
@@ -94,6 +112,8 @@ class Settings:
             parse_seconds=_positive_number(env, "CLEARSEG_PARSE_SECONDS", PARSE_SECONDS),
             xlsx_max_unpacked_mb=_positive_number(env, "CLEARSEG_XLSX_MAX_UNPACKED_MB",
                                                   XLSX_MAX_UNPACKED_MB),
+            public_url=_public_url(env),
+            storage_quota_mb=_positive_number(env, "CLEARSEG_STORAGE_QUOTA_MB", STORAGE_QUOTA_MB),
         )
 
     @property

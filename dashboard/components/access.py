@@ -16,6 +16,7 @@ from segmentation.outputs import rules_sql
 from segmentation.result import Result
 
 from service.segment_names import names_of
+from service.usecases import UseCaseError, open_share
 
 from ..context import current_owner, get_settings, get_store, visible_run
 from ..renaming import named_result
@@ -86,9 +87,9 @@ def lookup_share(token, *, count: bool = True) -> tuple[View | None, str]:
         return None, "off"
     if share_blocked(store, address=address):
         return None, "blocked"
-    run_id = store.shared_run_id(token) if isinstance(token, str) else None
-    run = store.run(run_id) if run_id else None
-    if run is None or run["status"] != "done":
+    try:
+        run = open_share(store, settings, token=token)
+    except UseCaseError:
         if count:
             record_share_failure(store, address=address, limit=settings.share_failure_limit)
         return None, "invalid"

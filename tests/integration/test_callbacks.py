@@ -210,7 +210,7 @@ def test_polling_another_sessions_run_shows_not_found_and_stops(site):
 
 def test_only_the_owner_can_cancel_and_run_again(site, store):
     app = site[0]
-    run_id = store.submit(owner=OWNER, title="cancel.csv", options={}, upload_id=None)
+    run_id = store.submit(owner=OWNER, title="cancel.csv", options={}, upload_id=site[2])
     with session_of(app, OTHER):
         with pytest.raises(PreventUpdate):
             cancel_run(1, ref={"run": run_id})
