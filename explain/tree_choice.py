@@ -52,6 +52,7 @@ class RuleData:
     quick_edges: list
     quick_rows: np.ndarray     # ... on at most QUICK_ROWS of the search rows (every m-th)
     _sorted: dict = field(default_factory=dict)
+    _quick: dict = field(default_factory=dict)     # depth -> (leaves searched for, trees found)
 
     @classmethod
     def build(cls, X: np.ndarray, T: np.ndarray, *, seed: int) -> "RuleData":
@@ -74,6 +75,16 @@ class RuleData:
         if col not in self._sorted:
             self._sorted[col] = np.unique(self.T[:, col])
         return self._sorted[col]
+
+    def quick_search(self, *, depth: int, leaves: int) -> dict:
+        """The quick search's cheapest tree for every leaf count up to `leaves`. The search prices
+        leaves, not labels, so one search serves every candidate k (kept: larger asks first)."""
+        done, found = self._quick.get(depth, (0, {}))
+        if done < leaves:
+            found = search(self.quick, self.quick_rows, depth=depth, max_leaves=leaves,
+                           cols=np.arange(self.T.shape[1]), breadth=QUICK)
+            self._quick[depth] = (leaves, found)
+        return found
 
     def cost(self, tree: RuleTree, *, rows: np.ndarray | None = None) -> float:
         """The k-means cost of the tree's leaves on the evaluation rows (inf if a leaf is too small)."""
@@ -123,9 +134,11 @@ def candidates(data: RuleData, labels: np.ndarray, *, k: int, depth: int, seed: 
     """Every candidate tree by name (IMM also where its depth is too great: the caller checks)."""
     rows, cols = np.arange(len(data.search_rows)), np.arange(data.T.shape[1])
     thorough = breadth >= THOROUGH
-    space, edges = (data.coarse, data.coarse_edges) if thorough else (data.quick, data.quick_edges)
-    found = search(space, rows if thorough else data.quick_rows, depth=depth, max_leaves=k,
-                   cols=cols, breadth=breadth)
+    if thorough:
+        edges = data.coarse_edges
+        found = search(data.coarse, rows, depth=depth, max_leaves=k, cols=cols, breadth=breadth)
+    else:
+        edges, found = data.quick_edges, data.quick_search(depth=depth, leaves=k)
     trees = {}
     if k in found:
         trees["search"] = node_tree(found[k][1], edges)

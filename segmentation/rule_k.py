@@ -63,6 +63,7 @@ def _rule_candidates(X, found, summary, data, *, depth, seed, sample, method, pr
     out = {}
     ks = sorted(k for k in found if k <= 2 ** depth)
     gap_of = gaps(X, ks, seed=seed)
+    data.quick_search(depth=depth, leaves=max(ks, default=1))   # one search serves every k
     for i, k in enumerate(ks):
         labels = found[k]["labels"][summary.member]
         fit = fit_segments(data, labels, k=k, depth=depth, seed=seed)
