@@ -1,11 +1,22 @@
-"""The result of a run: one JSON-ready, versioned object that every page and export reads."""
+"""The result of a run: one JSON-ready, versioned object that every page and export reads.
+
+`RunResult` is the typed Result (parts in result_models, segment_models, plot_models). `Result`
+holds the same parts as plain dicts: the transitional form the dashboard, the report and the
+figures read until they move onto `RunResult`; `Result.typed()` and `Result.of()` convert.
+"""
 from __future__ import annotations
 
 import json
 import math
 from dataclasses import asdict, dataclass, field
+from typing import Literal
 
 import numpy as np
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from .plot_models import Plots
+from .result_models import Clustering, Dataset, Explanation, KSelection, Params
+from .segment_models import Segment
 
 SCHEMA_VERSION = 2
 READABLE_VERSIONS = (1, 2)     # version 1: rules could be OR-chains; no verdict, no cost search
@@ -26,9 +37,57 @@ def jsonable(value):
     return value
 
 
+def check_version(data) -> None:
+    """Refuse anything but a result of a version this code reads, saying which it reads."""
+    version = data.get("schema_version") if isinstance(data, dict) else None
+    if version not in READABLE_VERSIONS:
+        raise ValueError(f"result schema version {version} is not supported "
+                         f"(this version reads {', '.join(map(str, READABLE_VERSIONS))})")
+
+
+class RunResult(BaseModel):
+    """Everything a run found, typed; see README "result.json" and docs/result.schema.json."""
+
+    model_config = ConfigDict(extra="allow", title="Clearseg result")
+
+    dataset: Dataset
+    k_selection: KSelection
+    clustering: Clustering
+    explanation: Explanation
+    segments: list[Segment]
+    params: Params = Field(default_factory=Params)
+    plots: Plots = Field(default_factory=Plots)
+    created_at: str = ""
+    schema_version: Literal[1, 2] = SCHEMA_VERSION
+
+    @model_validator(mode="after")
+    def _every_field_written(self):
+        """The top-level keys are always written, as the dict form always wrote them."""
+        self.__pydantic_fields_set__.update(type(self).model_fields)
+        return self
+
+    def to_dict(self) -> dict:
+        return jsonable(self.model_dump(exclude_unset=True))
+
+    @classmethod
+    def from_dict(cls, data: dict) -> "RunResult":
+        check_version(data)
+        return cls.model_validate(jsonable(data))
+
+    def to_json(self) -> str:
+        return json.dumps(self.to_dict(), indent=1, sort_keys=False, allow_nan=False)
+
+    @classmethod
+    def from_json(cls, text: str) -> "RunResult":
+        return cls.from_dict(json.loads(text))
+
+    def segment(self, segment_id: int) -> Segment | None:
+        return next((s for s in self.segments if s.id == segment_id), None)
+
+
 @dataclass
 class Result:
-    """Everything a run found; see README "result.json" for the fields."""
+    """Everything a run found, as plain dicts (the transitional form; see the module docstring)."""
 
     dataset: dict
     k_selection: dict
@@ -45,10 +104,8 @@ class Result:
 
     @classmethod
     def from_dict(cls, data: dict) -> "Result":
-        version = data.get("schema_version")
-        if version not in READABLE_VERSIONS:
-            raise ValueError(f"result schema version {version} is not supported "
-                             f"(this version reads {', '.join(map(str, READABLE_VERSIONS))})")
+        """A stored result, checked against the typed model (ValueError naming what is wrong)."""
+        RunResult.from_dict(data)
         fields = {k: data[k] for k in cls.__dataclass_fields__ if k in data}
         return cls(**fields)
 
@@ -58,6 +115,16 @@ class Result:
     @classmethod
     def from_json(cls, text: str) -> "Result":
         return cls.from_dict(json.loads(text))
+
+    def typed(self) -> RunResult:
+        """The same result as a RunResult."""
+        return RunResult.from_dict(self.to_dict())
+
+    @classmethod
+    def of(cls, typed: RunResult) -> "Result":
+        """The dict form of a RunResult."""
+        data = typed.to_dict()
+        return cls(**{k: data[k] for k in cls.__dataclass_fields__})
 
     def segment(self, segment_id: int) -> dict | None:
         return next((s for s in self.segments if s["id"] == segment_id), None)

@@ -25,6 +25,52 @@ def pytest_collection_modifyitems(config, items) -> None:
             item.add_marker(getattr(pytest.mark, parts[0]))
 
 
+INVALID_RESULTS: list[str] = []   # schema errors of results written during the current test
+
+
+def _validated(to_dict):
+    """`to_dict` that also checks what it returns against docs/result.schema.json."""
+    import json
+
+    import jsonschema
+    from segmentation.result_schema import PUBLISHED
+
+    validator = jsonschema.Draft202012Validator(json.loads(PUBLISHED.read_text(encoding="utf-8")))
+
+    def checked(self):
+        data = to_dict(self)
+        error = jsonschema.exceptions.best_match(validator.iter_errors(data))
+        if error is not None:
+            where = "/".join(map(str, error.absolute_path)) or "(top level)"
+            INVALID_RESULTS.append(f"{where}: {error.message[:300]}")
+        return data
+    return checked
+
+
+@pytest.fixture(scope="session", autouse=True)
+def results_follow_the_schema():
+    """Every Result the suite writes (to_dict, hence to_json) is checked against the schema."""
+    from segmentation.result import Result, RunResult
+
+    saved = {cls: cls.to_dict for cls in (Result, RunResult)}
+    for cls, to_dict in saved.items():
+        cls.to_dict = _validated(to_dict)
+    yield
+    for cls, to_dict in saved.items():
+        cls.to_dict = to_dict
+
+
+@pytest.fixture(autouse=True)
+def no_invalid_result(results_follow_the_schema):
+    """Fail the test during (or for) which a result not matching the published schema was written
+    (results of module and session fixtures fail the first test that uses them)."""
+    yield
+    if INVALID_RESULTS:
+        found = list(INVALID_RESULTS)
+        INVALID_RESULTS.clear()
+        pytest.fail("a result does not match docs/result.schema.json: " + "; ".join(found[:3]))
+
+
 @pytest.fixture(scope="session")
 def untidy_csv(tmp_path_factory) -> Path:
     table, _ = make_untidy()
