@@ -70,5 +70,5 @@ def renamed_assignments(content: bytes, names: dict[int, str]) -> bytes:
         if segment in names:
             row[name_col] = _cell(names[segment])
     out = io.StringIO()
-    csv.writer(out, lineterminator="\n").writerows(rows)
+    csv.writer(out, lineterminator="\n", quoting=csv.QUOTE_ALL).writerows(rows)  # CR in a cell
     return out.getvalue().encode("utf-8")

@@ -2,20 +2,23 @@
 
 A share view renders a filtered copy of the Result built from allowlists: segments with their
 rules, profiles and strategy cards, the figures' data and the dataset's statistics, without the
-upload's name, the id column or any id value. Failed link attempts are counted per client address
-in the store's `signin_failures` table under "share:<address>"; after `limit` failures within
-FAILURE_WINDOW seconds the address is held back for COOL_DOWN seconds ("share-block:<address>").
+upload's name, the id column or any id value, and with the point sample binned per segment, so it
+shows no individual customer. Failed link attempts are counted per client address in the store's
+`signin_failures` table under "share:<address>"; after `limit` failures within FAILURE_WINDOW
+seconds the address is held back for COOL_DOWN seconds ("share-block:<address>").
 Nothing here imports Dash or Flask.
 """
 from __future__ import annotations
 
 import copy
+import math
 import re
 import time
 
 from sqlalchemy import case, delete, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
+from explain.density import density_grids, nice_step
 from segmentation.result import Result
 from service.schema import signin_failures
 from service.store import RunStore
@@ -88,13 +91,30 @@ def _shared_segment(segment: dict) -> dict:
     return out
 
 
+def _round_outer_edges(distributions: dict) -> dict:
+    """Numeric distributions with their outer edges (the lowest and highest customers' values)
+    moved out to round numbers; every count stays in its bin."""
+    for data in distributions.values():
+        edges = data.get("edges") if isinstance(data, dict) else None
+        if isinstance(edges, list) and len(edges) > 1 and data.get("kind") == "numeric":
+            step = nice_step(float(edges[-1]) - float(edges[0]), bins=len(edges) - 1)
+            data["edges"] = ([math.floor(edges[0] / step) * step] + edges[1:-1]
+                             + [math.ceil(edges[-1] / step) * step])
+            if edges[0] >= 0:
+                data["edges"][0] = max(0.0, data["edges"][0])
+    return distributions
+
+
 def _shared_plots(plots: dict, *, ids: set[str]) -> dict:
-    """The figures' data; a sampled point never carries an id column."""
+    """The figures' data with the point sample binned per segment (`explain.density`): a shared
+    view shows no customer's values, and no id column."""
     out = _pick(plots, keys=PLOT_KEYS)
-    points = out.get("points")
+    points = out.pop("points", None)
     if isinstance(points, dict):
-        points["columns"] = [c for c in points.get("columns") or [] if c not in ids]
-        points["values"] = {c: v for c, v in (points.get("values") or {}).items() if c not in ids}
+        columns = [c for c in points.get("columns") or [] if c not in ids]
+        out["density"] = density_grids({**points, "columns": columns})
+    if isinstance(out.get("distributions"), dict):
+        out["distributions"] = _round_outer_edges(out["distributions"])
     return out
 
 

@@ -1,6 +1,8 @@
 """Write a run's files: result.json, assignments.csv, rules.sql, report.html, customers.csv."""
 from __future__ import annotations
 
+import csv
+import re
 from pathlib import Path
 
 import pandas as pd
@@ -10,29 +12,35 @@ from explain.sql import rules_select
 from .result import Result
 
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+# a line break followed by a formula start: a reader that splits records at it would see a formula
+_BREAK_THEN_FORMULA = r"(\r\n|\r|\n)(?=[=+\-@\t])"
 
 
 def _safe_name(name) -> str:
-    text = str(name)
+    text = re.sub(_BREAK_THEN_FORMULA, r"\1'", str(name))
     return "'" + text if text.startswith(FORMULA_START) else text
 
 
 def neutralise_formulas(frame: pd.DataFrame) -> pd.DataFrame:
-    """Text cells (and column names) a spreadsheet would run as a formula get a leading apostrophe."""
+    """Text cells (and column names) a spreadsheet would run as a formula get an apostrophe: at
+    the start, and after any line break inside the cell that a formula start follows."""
     out = frame.copy()
     for name in out.columns:
         column = out[name]
         if pd.api.types.is_string_dtype(column) or column.dtype == object:
-            text = column.astype("str")
-            risky = column.notna() & text.str.startswith(FORMULA_START)
-            if risky.any():
-                out[name] = column.where(~risky, "'" + text)
+            text = column.astype("str").str.replace(_BREAK_THEN_FORMULA, r"\1'", regex=True)
+            text = text.where(~text.str.startswith(FORMULA_START), "'" + text)
+            changed = column.notna() & (text != column.astype("str"))
+            if changed.any():
+                out[name] = column.where(~changed, text)
     return out.rename(columns=_safe_name)
 
 
 def csv_text(frame: pd.DataFrame) -> str:
-    """CSV of a frame, safe to open in a spreadsheet."""
-    return neutralise_formulas(frame).to_csv(index=False, lineterminator="\n")
+    """CSV of a frame, safe to open in a spreadsheet: every text field quoted, so a line break of
+    any kind (a bare carriage return too) stays inside its cell."""
+    return neutralise_formulas(frame).to_csv(index=False, lineterminator="\n",
+                                             quoting=csv.QUOTE_NONNUMERIC)
 
 
 def rules_sql(result: Result) -> str:

@@ -5,9 +5,11 @@ import dash_bootstrap_components as dbc
 import plotly.graph_objects as go
 from dash import dcc, html
 
+from explain.density import density_figure
 from explain.figures import (PAIR_LIMIT, dendrogram_figure, distribution_figure,
                              k_selection_figure, pair_plot_figure, profile_heatmap)
 from explain.format import capitalize_first, humanize_name
+from explain.view import result_view
 from segmentation.errors import InputError
 
 from .. import ids
@@ -31,12 +33,24 @@ def dendrogram_tab(result) -> html.Div:
                                   graph(ids.DENDROGRAM_GRAPH, dendrogram_figure(result))])
 
 
-def pair_options(result, *, chosen: list[str]) -> list[dict]:
-    """The numeric features of the stored point sample; at the limit, the others are disabled."""
+def binned(result) -> bool:
+    """True for a Result whose points are binned per segment (a share view's): no point is drawn."""
+    return "points" not in result.plots and isinstance(result.plots.get("density"), dict)
+
+
+def _numeric_columns(result) -> list[str]:
+    """The numeric features of the stored point sample, or of its binned form."""
+    if binned(result):
+        return list(result.plots["density"].get("columns") or [])
     points = result.plots.get("points") or {}
     values = points.get("values") or {}
-    numeric = [name for name in points.get("columns") or []
-               if all(v is None or isinstance(v, (int, float)) for v in values.get(name, []))]
+    return [name for name in points.get("columns") or []
+            if all(v is None or isinstance(v, (int, float)) for v in values.get(name, []))]
+
+
+def pair_options(result, *, chosen: list[str]) -> list[dict]:
+    """The numeric features of the stored point sample; at the limit, the others are disabled."""
+    numeric = _numeric_columns(result)
     full = len(chosen) >= PAIR_LIMIT
     return [{"label": _label(name), "value": name, "disabled": full and name not in chosen}
             for name in numeric]
@@ -65,7 +79,10 @@ def pair_figure(result, *, features: list[str]):
 
     plotly.js cannot draw the lower half of a two-feature scatter matrix on its own (it throws and
     the graph stays blank), so two features show both halves; one feature has no pair to plot.
+    A binned Result (a share view's) gets the density view instead: no customer is drawn.
     """
+    if binned(result):
+        return density_figure(result, features=features or None)
     try:
         figure = pair_plot_figure(result, features=features or None)
     except InputError:
@@ -86,8 +103,11 @@ def pairs_tab(result, *, features) -> html.Div:
                           value=chosen, multi=True, clearable=False,
                           placeholder="Pick up to four numeric features")
     defaults = dcc.Store(id=page_ids.PAIR_DEFAULTS, data=pair_features(result, requested=None))
+    note = (html.P("A shared view shows where each segment's customers lie, binned, and no "
+                   "individual customer.", className="small text-muted") if binned(result)
+            else None)
     return section("Pair plot", [
-        defaults,
+        defaults, note,
         dbc.Row([dbc.Col(dbc.Label("Features (up to four)", html_for=ids.PAIR_FEATURES), md=3),
                  dbc.Col(picker, md=9)], className="mb-2 g-2 align-items-center"),
         graph(ids.PAIR_PLOT_GRAPH, pair_figure(result, features=chosen)),
@@ -172,8 +192,7 @@ def k_table(result) -> html.Div:
 
 def k_tab(result) -> html.Div:
     """How k was chosen: the metric curves, the reason and the candidates table."""
-    reason = result.k_selection.get("reason") or "No reason was stored for this run."
-    body = [html.P(reason, className="lead fs-6 k-reason"),
+    body = [html.P(result_view(result).k_reason, className="lead fs-6 k-reason"),
             graph(ids.K_SELECTION_GRAPH, k_selection_figure(result))]
     if result.k_selection.get("candidates"):
         body.append(html.H3("Candidates", className="h6 mt-3"))

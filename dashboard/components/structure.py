@@ -1,108 +1,64 @@
 """How much structure the run found, and what its rules cost: the verdict above the segments, the
 tightness the rules keep, the price of each rule depth, and a switcher between candidate k.
 
-Every part reads optional fields of the Result (`k_selection.structure`, `.options`,
-`.best_k_3_8`, `explanation.cost_ratio`, `.depth_costs`) and is left out when a run lacks them.
+The words come from the Result's view (explain.view), the report's too; every part is left out
+when a run lacks its fields (`k_selection.structure`, `.options`, `.best_k_3_8`,
+`explanation.cost_ratio`, `.depth_costs`).
 """
 from __future__ import annotations
-
-import math
 
 import dash_bootstrap_components as dbc
 from dash import html
 
 from explain.format import human_number, human_share
+from explain.view import ResultView, kept_text, result_view
 
 from . import page_ids
 from .common import table
 
-VERDICTS = {"strong": ("success", "Strong structure"), "moderate": ("info", "Moderate structure"),
-            "weak": ("warning", "Weak structure")}
-WEAK = ("The segments are cuts of a continuum rather than distinct groups: customers near a "
-        "boundary differ little from those just across it.")
+__all__ = ["kept_text", "verdict", "structure_block", "depth_costs_line", "k_switcher"]
+COLOURS = {"strong": "success", "moderate": "info", "weak": "warning"}
 
 
-def _ratio(value) -> float | None:
-    try:
-        ratio = float(value)
-    except (TypeError, ValueError):
-        return None
-    return ratio if math.isfinite(ratio) and ratio > 0 else None
-
-
-def kept_text(cost_ratio) -> str | None:
-    """The share of the clusters' tightness rules keep (100 / cost ratio), as '97.9%'."""
-    ratio = _ratio(cost_ratio)
-    if ratio is None:
-        return None
-    return f"{min(100.0, 100.0 / ratio):.1f}%"
-
-
-def tightness_sentence(explanation: dict) -> str | None:
-    """'These rules keep 97.9% of the clusters' tightness', or None without a cost ratio."""
-    kept = kept_text(explanation.get("cost_ratio"))
-    return f"These rules keep {kept} of the clusters' tightness" if kept else None
-
-
-def depth_costs_sentence(explanation: dict) -> str | None:
-    """'depth 2 keeps 71%, depth 3 keeps 88% ... of the clusters' tightness', or None."""
-    costs = explanation.get("depth_costs")
-    if not isinstance(costs, dict):
-        return None
-    parts = []
-    for depth in sorted(costs, key=lambda d: int(d) if str(d).isdigit() else 99):
-        ratio = _ratio(costs[depth])
-        if ratio is not None:
-            parts.append(f"depth {depth} keeps {min(100.0, 100.0 / ratio):.0f}%")
-    if not parts:
-        return None
-    return "Rule depth and tightness: " + ", ".join(parts) + " of the clusters' tightness."
-
-
-def depth_costs_line(explanation: dict) -> html.P | None:
+def depth_costs_line(view: ResultView) -> html.P | None:
     """The depth trade-off in one line (id page_ids.DEPTH_COSTS)."""
-    text = depth_costs_sentence(explanation)
-    return html.P(text, id=page_ids.DEPTH_COSTS, className="small mb-2") if text else None
-
-
-def _suggestion(k_selection: dict) -> html.P | None:
-    best = k_selection.get("best_k_3_8")
-    if not isinstance(best, dict) or best.get("k") is None:
+    if not view.depth_costs:
         return None
-    return html.P([html.Span(f"Suggestion: k = {best['k']}. ", className="fw-semibold"),
-                   str(best.get("reason") or "")], className="small mb-0 best-k")
+    return html.P(f"Rule depth and tightness: {view.depth_costs}.", id=page_ids.DEPTH_COSTS,
+                  className="small mb-2")
 
 
-def verdict(result) -> html.Div | None:
+def _suggestion(view: ResultView) -> html.P | None:
+    if view.suggestion is None:
+        return None
+    k, reason = view.suggestion
+    return html.P([html.Span(f"Suggestion: {k}. ", className="fw-semibold"), reason],
+                  className="small mb-0 best-k")
+
+
+def verdict(result, *, view: ResultView | None = None) -> html.Div | None:
     """The structure verdict (id page_ids.STRUCTURE_VERDICT), with what to try when it is weak."""
-    record = result.k_selection
-    kind = record.get("structure")
-    if kind not in VERDICTS:
+    found = (view or result_view(result)).verdict
+    if found is None:
         return None
-    colour, title = VERDICTS[kind]
-    reason = str(record.get("structure_reason") or "")
-    named = reason.lower().startswith(title.lower())
-    parts = [html.Strong(title + ("" if named else ". ")), reason[len(title):] if named else reason]
-    body = [html.P(parts, className="mb-1")]
-    if kind != "weak":
-        return dbc.Alert(body, color=colour, id=page_ids.STRUCTURE_VERDICT,
-                         class_name="structure-verdict small mb-2")
-    advice = str(record.get("advice") or "")
-    if "continuum" not in f"{reason} {advice}".lower():
-        body.append(html.P(WEAK, className="mb-1 fw-semibold"))
-    if advice:  # the engine's advice may itself say that the segments are cuts of a continuum
-        lead = "" if "continuum" in advice.lower() else "What to try: "
-        body.append(html.P([lead, advice], className="mb-1 fw-semibold" if not lead else "mb-1"))
-    return dbc.Alert(body, color=colour, id=page_ids.STRUCTURE_VERDICT,
+    bold, rest = found.opening
+    body = [html.P([html.Strong(bold), rest], className="mb-1")]
+    if found.continuum:
+        body.append(html.P(found.continuum, className="mb-1 fw-semibold"))
+    if found.advice:  # the engine's advice may itself say that the segments are cuts of a continuum
+        body.append(html.P([found.advice_lead, found.advice],
+                           className="mb-1" if found.advice_lead else "mb-1 fw-semibold"))
+    return dbc.Alert(body, color=COLOURS[found.kind], id=page_ids.STRUCTURE_VERDICT,
                      class_name="structure-verdict small mb-2")
 
 
 def structure_block(result) -> html.Div | None:
     """The verdict, the tightness the rules keep, the k suggestion and the k switcher, or None."""
-    tightness = tightness_sentence(result.explanation)
-    parts = [verdict(result),
-             html.P(tightness + ".", className="mb-2 tightness fw-semibold") if tightness else None,
-             _suggestion(result.k_selection), k_switcher(result)]
+    view = result_view(result)
+    parts = [verdict(result, view=view),
+             html.P(view.tightness + ".", className="mb-2 tightness fw-semibold")
+             if view.tightness else None,
+             _suggestion(view), k_switcher(result)]
     parts = [p for p in parts if p is not None]
     return html.Div(parts, className="structure mb-4") if parts else None
 

@@ -70,7 +70,7 @@ def with_structure(result: Result, *, structure: str = "weak") -> Result:
         best_k_3_8={"k": 5, "reason": "k = 5 has the best rule silhouette among 3 to 8."},
         options=[{"k": k, "cost_ratio": 1.0 + 0.01 * k, "silhouette": 0.2,
                   "segments": [{"id": i + 1, "name": f"Candidate {k}.{i + 1}", "size": 10 * (i + 1),
-                                "share": 0.1, "rule": {"text": f"age <= {20 + i}"}}
+                                "share": 0.1, "rule": f"age <= {20 + i}"}
                                for i in range(k)]}
                  for k in sorted({2, chosen, chosen + 1})])
     out.explanation.update(cost_ratio=1.0215, depth_costs={"2": 1.4, "3": 1.136, "4": 1.075})
@@ -149,7 +149,8 @@ def test_the_rules_tab_leads_with_the_tightness_and_gives_each_depth_in_one_line
     assert find(content, page_ids.DEPTH_COSTS).children == (
         "Rule depth and tightness: depth 2 keeps 71%, depth 3 keeps 88%, depth 4 keeps 93% of "
         "the clusters' tightness.")
-    assert any("agreement with the unconstrained clusters" in w for w in words)
+    assert "Agreement with the unconstrained clusters" in words
+    assert "of customers are put by the rules in the segment of their own cluster." in words
 
 
 def test_the_k_switcher_marks_the_runs_k_and_shows_a_candidate_without_a_rerun(site):
@@ -195,7 +196,7 @@ def test_the_owner_renames_a_segment_and_every_export_and_the_share_view_use_the
     assert {r["segment_name"] for r in rows if r["segment"] == "2"} == {"'" + clean}
     assert {r["segment_name"] for r in rows if r["segment"] == "1"} == {result.segments[0]["name"]}
     assert json.loads(client.get(base + "result.json").text)["segments"][1]["name"] == clean
-    assert "quoted&quot; spenders" in client.get(base + "report.html").text
+    assert "quoted&#34; spenders" in client.get(base + "report.html").text
     sql = client.get(base + "rules.sql").text
     assert f"-- 2: {clean}" in sql
     con = sqlite3.connect(":memory:")
@@ -206,7 +207,7 @@ def test_the_owner_renames_a_segment_and_every_export_and_the_share_view_use_the
     assert clean in strings(shared)
     assert "Weak structure" in text_of(find(shared, page_ids.STRUCTURE_VERDICT))
     assert clean in client_of(app, OTHER).get(f"/share/{token}/report.html").text.replace(
-        "&quot;", '"')
+        "&#34;", '"')
 
 
 def test_a_rename_is_refused_to_others_and_for_empty_long_or_taken_names(site):
@@ -287,8 +288,9 @@ def test_progress_shows_the_time_elapsed():
 def test_the_report_states_the_verdict_the_tightness_and_each_depth(site):
     from explain.report import report_html
     page = report_html(site[3])
-    assert "<dt>Structure</dt><dd>weak: Rule silhouette 0.08" in page
+    assert "<dt>Structure</dt><dd><strong>Weak structure. </strong>Rule silhouette 0.08" in page
     assert "cuts of a continuum rather than distinct groups" in page
-    assert ("<dt>By rule depth</dt><dd>depth 2 keeps 71.4%, depth 3 keeps 88.0%, depth 4 keeps "
-            "93.0% of the clusters' tightness</dd>") in page
-    assert "<dt>Suggested k</dt><dd>k = 5: k = 5 has the best rule silhouette" in page
+    assert "What to try: Try fewer features, or k = 3 for a coarse split." in page
+    assert ("<dt>By rule depth</dt><dd>depth 2 keeps 71%, depth 3 keeps 88%, depth 4 keeps "
+            "93% of the clusters&#39; tightness</dd>") in page
+    assert "<dt>Suggestion</dt><dd>k = 5. k = 5 has the best rule silhouette" in page

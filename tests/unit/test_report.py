@@ -5,8 +5,8 @@ import pytest
 from plotly.offline import get_plotlyjs
 
 from explain.figures import segment_colours
-from explain.format import human_share
 from explain.report import report_html
+from explain.view import percent
 from segmentation.pipeline import RunOptions, run_segmentation
 from segmentation.synthetic import make_customers
 
@@ -62,7 +62,7 @@ def test_every_section_is_there(hostile_run):
 
 def test_header_states_rows_method_k_reason_and_fidelity(hostile_run):
     result, page = hostile_run
-    fidelity = f"{result.explanation['fidelity']:.0%}"
+    fidelity = percent(result.explanation["fidelity"])
     assert "<h1>Segmentation report: &lt;i&gt;export&lt;/i&gt;.csv</h1>" in page
     assert "<dt>Rows used</dt><dd>400 of 403 rows read</dd>" in page
     assert "<dt>Method</dt><dd>k-means</dd>" in page
@@ -71,7 +71,7 @@ def test_header_states_rows_method_k_reason_and_fidelity(hostile_run):
     assert (f"<dt>Agreement with the unconstrained clusters</dt><dd>{fidelity} of customers are "
             "put by the rules in the segment of their own cluster</dd>") in page
     kept = f"{100 / result.explanation['cost_ratio']:.1f}%"
-    assert (f"<dt>Tightness kept</dt><dd>These rules keep {kept} of the clusters' tightness"
+    assert (f"<dt>Tightness kept</dt><dd>These rules keep {kept} of the clusters&#39; tightness"
             "</dd>") in page
 
 
@@ -94,10 +94,10 @@ def test_rules_table_lists_precision_coverage_and_sql(hostile_run):
     table = page[page.index('<section id="rules">'):page.index('<section id="k-selection">')]
     assert table.count("<tr>") == len(result.segments) + 1
     assert table.count("<pre>") == len(result.segments)
-    assert "&quot;&lt;img src=x onerror=alert(1)&gt;&quot;" in table
+    assert "&#34;&lt;img src=x onerror=alert(1)&gt;&#34;" in table
     first = result.segments[0]
-    assert (f'<td class="num">{human_share(first["precision"])}</td>'
-            f'<td class="num">{human_share(first["coverage"])}</td>') in table
+    assert (f'<td class="num">{percent(first["precision"])}</td>'
+            f'<td class="num">{percent(first["coverage"])}</td>') in table
 
 
 def test_data_text_is_escaped_everywhere(hostile_run):

@@ -1,0 +1,131 @@
+"""The sentences and figures-as-text a run is read by, written once for every page and the report:
+shares, the tightness rules keep, the structure verdict, fills and levels of a feature.
+
+Each function takes plain values (the Result's parts as dicts) and returns text, never markup.
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+from .rules import number_text
+
+LEVELS_SHOWN = 12
+VERDICTS = {"strong": "Strong structure", "moderate": "Moderate structure",
+            "weak": "Weak structure"}
+WEAK = ("The segments are cuts of a continuum rather than distinct groups: customers near a "
+        "boundary differ little from those just across it.")
+TIGHTNESS = "of the clusters' tightness"
+
+
+def _ratio(value) -> float | None:
+    """A positive finite number, else None."""
+    if isinstance(value, bool):
+        return None
+    try:
+        ratio = float(value)
+    except (TypeError, ValueError):
+        return None
+    return ratio if math.isfinite(ratio) and ratio > 0 else None
+
+
+def percent(x) -> str:
+    """A share to one decimal for fidelity, precision, coverage: 0.996 -> '99.6%'.
+
+    Only an exact 1 reads '100%' (0.9996 reads '99.9%'), so a rule is never shown as perfect
+    when it is not.
+    """
+    if x is None or isinstance(x, bool) or not isinstance(x, (int, float)) or not math.isfinite(x):
+        return "n/a"
+    tenths = round(float(x) * 1000) / 10
+    if float(x) < 1 and tenths >= 100:
+        tenths = 99.9
+    return f"{tenths:.1f}".removesuffix(".0") + "%"
+
+
+def kept_text(cost_ratio, *, decimals: int = 1) -> str | None:
+    """The share of the clusters' tightness rules keep (100 / cost ratio, at most 100%), as
+    '97.9%'; None without a usable cost ratio."""
+    ratio = _ratio(cost_ratio)
+    if ratio is None:
+        return None
+    return f"{min(100.0, 100.0 / ratio):.{decimals}f}%"
+
+
+def tightness_sentence(cost_ratio) -> str | None:
+    """'These rules keep 97.9% of the clusters' tightness', or None without a cost ratio."""
+    kept = kept_text(cost_ratio)
+    return f"These rules keep {kept} {TIGHTNESS}" if kept else None
+
+
+def depth_costs_text(depth_costs) -> str | None:
+    """'depth 2 keeps 71%, depth 3 keeps 88% of the clusters' tightness', or None."""
+    if not isinstance(depth_costs, dict):
+        return None
+    order = sorted(depth_costs, key=lambda d: int(d) if str(d).isdigit() else 99)
+    parts = [f"depth {d} keeps {kept_text(depth_costs[d], decimals=0)}" for d in order
+             if kept_text(depth_costs[d]) is not None]
+    return ", ".join(parts) + f" {TIGHTNESS}" if parts else None
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """The structure verdict as read: its kind, title, reason, and for a weak one what it means
+    and what to try (`advice_lead` is '' where the advice already says it)."""
+
+    kind: str
+    title: str
+    reason: str
+    continuum: str | None = None
+    advice: str | None = None
+    advice_lead: str = ""
+
+    @property
+    def opening(self) -> tuple[str, str]:
+        """(bold part, rest): the title, unless the reason itself starts with it."""
+        if self.reason.lower().startswith(self.title.lower()):
+            return self.title, self.reason[len(self.title):]
+        return self.title + ". ", self.reason
+
+
+def verdict(k_selection: dict) -> Verdict | None:
+    """The stored verdict (strong / moderate / weak), or None for a run without one."""
+    kind = k_selection.get("structure")
+    if kind not in VERDICTS:
+        return None
+    reason = str(k_selection.get("structure_reason") or "")
+    if kind != "weak":
+        return Verdict(kind=kind, title=VERDICTS[kind], reason=reason)
+    advice = str(k_selection.get("advice") or "")
+    said = "continuum" in f"{reason} {advice}".lower()
+    return Verdict(kind=kind, title=VERDICTS[kind], reason=reason,
+                   continuum=None if said else WEAK, advice=advice or None,
+                   advice_lead="" if "continuum" in advice.lower() else "What to try: ")
+
+
+def fill_text(feature: dict) -> str:
+    """How many values were missing and what filled them: '12 filled with 69k (median)'."""
+    missing = feature.get("missing") or 0
+    if not missing:
+        return "none"
+    value = feature.get("fill")
+    text = (number_text(value) if isinstance(value, (int, float)) and not isinstance(value, bool)
+            else str(value))
+    method = f" ({feature['fill_method']})" if feature.get("fill_method") else ""
+    return f"{missing:,} filled with {text}{method}"
+
+
+def levels_text(feature: dict) -> str:
+    """The levels of a categorical or binary feature (the first 12), and how many rare ones were
+    grouped as other."""
+    levels = [str(v) for v in feature.get("levels") or []]
+    more = f" and {len(levels) - LEVELS_SHOWN} more" if len(levels) > LEVELS_SHOWN else ""
+    other = len(feature.get("other_levels") or [])
+    return (", ".join(levels[:LEVELS_SHOWN]) + more
+            + (f" ({other} rare level(s) grouped as other)" if other else ""))
+
+
+def transform_text(feature: dict) -> str:
+    """The feature's transform and its notes, '; '-separated."""
+    parts = [feature.get("transform")] + list(feature.get("notes") or [])
+    return "; ".join(str(p) for p in parts if p)
