@@ -1,8 +1,8 @@
-"""Callbacks of a finished run's report beyond the tabs: renaming segments, switching between
-candidate k (in the browser), the public-visibility warning and the copy buttons (in the browser).
+"""Callbacks of a run page beyond the tabs: renaming segments, switching between candidate k (in
+the browser), the public-visibility warning, the copy buttons (in the browser) and Delete.
 
 As everywhere, the browser's reference is checked again on every call (`view_from_ref`), and only
-the run's owner may rename.
+the run's owner may rename or delete.
 """
 from __future__ import annotations
 
@@ -11,13 +11,15 @@ from dash.exceptions import PreventUpdate
 
 from explain.figures import segment_size_figure
 from segmentation.errors import InputError
+from service import usecases
 from service.segment_names import rename
+from service.usecases import UseCaseError
 
 from . import ids
 from .components import page_ids
 from .components.access import load_result, view_from_ref
 from .components.header import visibility_warning
-from .context import current_owner, get_store
+from .context import current_owner, get_settings, get_store
 from .renaming import clean_name
 
 SEGMENT = {"type": page_ids.RENAME_SAVE, "index": MATCH}
@@ -100,3 +102,30 @@ clientside_callback(COPY, Output(page_ids.SHARE_COPY_STATUS, "children"),
 clientside_callback(COPY, Output(page_ids.SQL_COPY_STATUS, "children"),
                     Input(page_ids.SQL_COPY, "n_clicks"), State(page_ids.SQL_COPY, "id"),
                     prevent_initial_call=True)
+
+
+@callback(Output(page_ids.RUN_DELETE_CONFIRM, "displayed"), Input(page_ids.RUN_DELETE, "n_clicks"),
+          prevent_initial_call=True)
+def ask_to_delete(n_clicks):
+    """The confirm step before a run is deleted."""
+    if not n_clicks:
+        raise PreventUpdate
+    return True
+
+
+@callback(output={"href": Output(ids.URL, "href", allow_duplicate=True),
+                  "message": Output(page_ids.RUN_DELETE_MESSAGE, "children")},
+          inputs={"confirmed": Input(page_ids.RUN_DELETE_CONFIRM, "submit_n_clicks")},
+          state={"ref": State(page_ids.VIEW_REF, "data")},
+          prevent_initial_call=True)
+def delete_confirmed(confirmed, *, ref):
+    """Delete the owner's run (and its upload when no other run uses it), then go home."""
+    view = view_from_ref(ref)
+    if not confirmed or view is None or not view.is_owner:
+        raise PreventUpdate
+    try:
+        usecases.delete_run(get_store(), get_settings(), owner=current_owner(),
+                            run_id=view.run_id, with_upload=True)
+    except UseCaseError as exc:
+        return {"href": no_update, "message": exc.message[:1].upper() + exc.message[1:] + "."}
+    return {"href": "/", "message": None}

@@ -41,9 +41,10 @@ def build_parser() -> Parser:
 
 
 def command_worker(args) -> int:
-    """Run the job runner until SIGTERM or SIGINT."""
+    """Run the job runner until SIGTERM or SIGINT, sweeping orphan upload folders beside it."""
     import threading
 
+    from .housekeeping import start_sweeper
     from .jobs import Runner, patiently
     from .store import RunStore
 
@@ -55,6 +56,7 @@ def command_worker(args) -> int:
         signal.signal(sig, lambda *_: stop.set())
     runner = Runner(store, concurrency=args.concurrency or settings.runner_concurrency)
     print(f"runner {runner.runner_id}: up to {runner.concurrency} runs at once", file=sys.stderr)
+    start_sweeper(store, settings, stop)
     runner.serve(stop)
     return 0
 

@@ -8,6 +8,7 @@ from dash import html
 
 from .. import ids
 from . import page_ids
+from .delete import delete_control
 
 STAGES = (
     ("reading", "Reading"),
@@ -109,4 +110,5 @@ def ended_card(run: dict, *, can_retry: bool) -> dbc.Card:
         html.H2(title, className="h5 mb-2"),
         dbc.Alert(message, color="warning" if cancelled else "danger", class_name="run-message"),
         html.Div(actions, className="d-flex gap-2"),
+        delete_control() if can_retry else None,
     ]), className="shadow-sm mb-4")

@@ -12,6 +12,7 @@ from .. import ids
 from ..components import page_ids
 from ..components.access import View, load_result, rules_sql_text, run_view
 from ..components.common import message_card
+from ..components.delete import delete_control
 from ..components.header import (download_links, shared_download, summary_card, title_bar,
                                  visibility_picker)
 from ..components.progress import ACTIVE, POLL_MS, ended_card, progress_card
@@ -57,7 +58,8 @@ def report_body(view: View, *, result, query: ViewQuery) -> list:
     downloads = (shared_download(token) if view.is_shared else
                  download_links(view.run_id, order_log=bool(view.run["options"].get("orders"))))
     if view.is_owner:
-        downloads = html.Div([downloads, visibility_picker(view.run.get("visibility"))])
+        downloads = html.Div([downloads, visibility_picker(view.run.get("visibility")),
+                              delete_control()])
     summary = summary_card(result, created=view.run.get("created_at"), downloads=downloads)
     if view.is_owner and get_settings().sharing:
         shares = get_store().shares_of(view.run_id, owner=current_owner())
