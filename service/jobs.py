@@ -36,6 +36,15 @@ SHUTDOWN_SECONDS = 5.0
 RUNNER_PID_ENV = "CLEARSEG_RUNNER_PID"
 logger = logging.getLogger(__name__)
 ORPHANED = "the runner stopped while this run was going (crash or restart); run it again"
+DATABASE_ENV = "CLEARSEG_DATABASE_URL"
+SECRET_ENV = ("CLEARSEG_SECRET_KEY",)
+# A job's process: it limits itself before it imports the core, and the database URL (which may
+# hold a password) comes from the environment, never from the command line `ps` shows.
+_JOB_BOOT = ("import sys; from service.sandbox import limit_job; "
+             "limit_job(memory_bytes=int(sys.argv[1]), cpu_seconds=float(sys.argv[2])); "
+             "from service.jobs import boot_job; sys.exit(boot_job(sys.argv[3]))")
+# Allocators that reserve address space per thread would make RLIMIT_AS count reservations.
+_JOB_ENV = {"MALLOC_ARENA_MAX": "2", "ARROW_DEFAULT_MEMORY_POOL": "system"}
 
 
 class Cancelled(Exception):
@@ -177,10 +186,29 @@ def _execute(store: RunStore, run: dict, *, upload_path: str, settings: Settings
     except InputError as exc:
         _fail(store, run, str(exc))
     except MemoryError:
-        _fail(store, run, "the table does not fit in memory: use fewer rows or features")
+        memory = f"{settings.run_memory_mb:,.0f} MB"
+        _fail(store, run, f"the table does not fit in the run's memory ({memory}): use fewer "
+                          "rows or features")
     except Exception as exc:  # a fault of ours: stored as a message, never shown as a traceback
         _fail(store, run, f"internal error ({type(exc).__name__}); the run was stopped")
         raise
+
+
+def boot_job(run_id: str) -> int:
+    """A job process's entry point once limited (see _JOB_BOOT): `service job RUN_ID` on the
+    database named by $CLEARSEG_DATABASE_URL."""
+    from .cli import main
+
+    return main(["job", run_id, "--database", os.environ[DATABASE_ENV]])
+
+
+def job_command(run_id: str, *, url: str, settings: Settings) -> tuple[list[str], dict]:
+    """The command line and environment of one run's process: limits on the command line, the
+    database URL in the environment, no secret the job does not need."""
+    memory = int(settings.run_memory_mb * 2**20)
+    cmd = [sys.executable, "-c", _JOB_BOOT, str(memory), f"{settings.run_cpu_seconds:g}", run_id]
+    env = {name: value for name, value in os.environ.items() if name not in SECRET_ENV}
+    return cmd, {**env, **_JOB_ENV, DATABASE_ENV: url, RUNNER_PID_ENV: str(os.getpid())}
 
 
 def _runner_id() -> str:
@@ -198,13 +226,16 @@ class Runner:
     runner_id: str = field(default_factory=_runner_id)
     children: dict = field(default_factory=dict)   # run id -> Popen
     database_down: bool = False
+    settings: Settings = field(default_factory=Settings.from_env)   # the limits of each run
+    started: dict = field(default_factory=dict)    # run id -> monotonic time its child started
+    stopping: dict = field(default_factory=dict)   # run id -> monotonic time of its SIGTERM
 
     def start_child(self, run: dict) -> None:
-        cmd = [sys.executable, "-m", "service", "job", run["id"], "--database", self.store.url]
+        cmd, env = job_command(run["id"], url=self.store.url, settings=self.settings)
         root = Path(__file__).resolve().parents[1]
-        env = {**os.environ, RUNNER_PID_ENV: str(os.getpid())}
         self.children[run["id"]] = subprocess.Popen(cmd, cwd=root, stdin=subprocess.DEVNULL,
                                                     env=env)
+        self.started[run["id"]] = time.monotonic()
 
     def reap(self) -> None:
         """Forget finished children; a child that died without storing an outcome failed.
@@ -220,15 +251,43 @@ class Runner:
                 if run["cancel_requested"]:
                     self.store.fail(run_id, "cancelled by the user", status="cancelled")
                 else:
-                    why = (f"stopped by signal {-code}" if code < 0 else f"exit code {code}")
-                    self.store.fail(run_id, f"the run's process ended unexpectedly ({why}); run it "
-                                            "again", runner=self.runner_id)
+                    self.store.fail(run_id, self._ended_message(code), runner=self.runner_id)
             del self.children[run_id]
+            self.started.pop(run_id, None)
+            self.stopping.pop(run_id, None)
+
+    def _ended_message(self, code: int) -> str:
+        """Why a child ended without storing an outcome, in the user's words."""
+        if code == -signal.SIGXCPU:
+            return (f"the run used up its CPU time ({self.settings.run_cpu_seconds:g} s) and was "
+                    "stopped: use fewer rows or features, or ask the administrator to raise "
+                    "CLEARSEG_RUN_CPU_SECONDS")
+        why = f"stopped by signal {-code}" if code < 0 else f"exit code {code}"
+        return f"the run's process ended unexpectedly ({why}); run it again"
 
     def enforce_cancels(self) -> None:
+        """SIGTERM the child of a cancelled run or one over its time; SIGKILL it if it is still
+        there after the grace period (a long library call does not see SIGTERM)."""
+        now = time.monotonic()
         for run_id, proc in self.children.items():
-            if proc.poll() is None and self.store.cancel_requested(run_id):
+            if proc.poll() is not None:
+                continue
+            if run_id in self.stopping:
+                if now - self.stopping[run_id] >= self.settings.cancel_grace_seconds:
+                    proc.kill()
+            elif self._over_time(run_id, now) or self.store.cancel_requested(run_id):
                 proc.send_signal(signal.SIGTERM)
+                self.stopping[run_id] = now
+
+    def _over_time(self, run_id: str, now: float) -> bool:
+        """True (and the run failed with why) once its child has run longer than allowed."""
+        limit = self.settings.run_wall_seconds
+        if now - self.started.get(run_id, now) < limit:
+            return False
+        self.store.fail(run_id, f"the run took longer than its time limit ({limit:g} s) and was "
+                                "stopped: use fewer rows or features, or ask the administrator "
+                                "to raise CLEARSEG_RUN_WALL_SECONDS", runner=self.runner_id)
+        return True
 
     def step(self) -> None:
         """One round: reap, cancel, claim up to the limit."""

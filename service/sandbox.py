@@ -32,6 +32,9 @@ _NO_MEMORY_SIGNS = ("failed to map segment", "Cannot allocate memory", "cannot a
 # use: one malloc arena per thread (64 MB each), mimalloc/jemalloc in Arrow, OpenBLAS thread buffers.
 _CHILD_ENV = {"MALLOC_ARENA_MAX": "2", "ARROW_DEFAULT_MEMORY_POOL": "system",
               "OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1"}
+# Of this process's environment a parser child gets only locale, search path and temporary folder:
+# never a setting (CLEARSEG_SECRET_KEY, the database URL) a subverted parser could read.
+_PASSED_ENV = ("PATH", "LANG", "LANGUAGE", "LC_ALL", "LC_CTYPE", "TZ", "TMPDIR")
 
 
 class LimitError(InputError):
@@ -102,7 +105,7 @@ def _run_child(boot: dict, *, payload: bytes, result_fd: int, seconds: float) ->
     child = subprocess.Popen([sys.executable, "-I", "-c", _BOOT], stdin=subprocess.PIPE,
                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
                              pass_fds=(result_fd,), start_new_session=True,
-                             env={**os.environ, **_CHILD_ENV})
+                             env=child_environment())
     try:
         child.communicate(input=stdin, timeout=seconds)
     except subprocess.TimeoutExpired:
@@ -112,6 +115,12 @@ def _run_child(boot: dict, *, payload: bytes, result_fd: int, seconds: float) ->
         if child.poll() is None:  # an exception while waiting: never leave the child running
             _kill(child)
     return child.returncode
+
+
+def child_environment() -> dict[str, str]:
+    """The environment of a parser child: what reading a file needs, no secret."""
+    passed = {name: os.environ[name] for name in _PASSED_ENV if name in os.environ}
+    return {**passed, **_CHILD_ENV}
 
 
 def _kill(child: subprocess.Popen) -> None:
@@ -224,6 +233,18 @@ def _limit_self(*, memory_bytes: int, seconds: float) -> None:
     _set_limit(resource.RLIMIT_CORE, soft=0)
     _not_dumpable()
     signal.alarm(cpu + 2)  # the default action of SIGALRM ends the process, parent or not
+
+
+def limit_job(*, memory_bytes: int, cpu_seconds: float) -> None:
+    """Limit this process (one run's job) to `memory_bytes` of address space and `cpu_seconds` of
+    CPU time (SIGXCPU ends it; SIGKILL a few seconds later); no core dumps."""
+    import resource
+
+    cpu = max(1, math.ceil(cpu_seconds))
+    _set_limit(resource.RLIMIT_AS, soft=int(memory_bytes))
+    _set_limit(resource.RLIMIT_CPU, soft=cpu, hard=cpu + 5)
+    _set_limit(resource.RLIMIT_CORE, soft=0)
+    _not_dumpable()
 
 
 def _set_limit(which: int, *, soft: int, hard: int | None = None) -> None:

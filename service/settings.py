@@ -16,6 +16,11 @@ SWITCH = {"1": True, "0": False}
 BUSY_MS_DEFAULT = 30_000
 PARSE_MEMORY_MB = 1536
 PARSE_SECONDS = 60
+RUN_MEMORY_MB = 4096      # address space of one run's process
+RUN_CPU_SECONDS = 7200    # CPU time of one run's process (all its threads)
+RUN_WALL_SECONDS = 3600   # from start to end of one run
+CANCEL_GRACE_SECONDS = 10  # after SIGTERM (cancel, time limit), SIGKILL
+MAX_QUEUED_PER_USER = 5   # runs one user may have waiting at once
 STORAGE_QUOTA_MB = 500
 
 
@@ -71,6 +76,19 @@ def _public_url(env) -> str | None:
     return raw.rstrip("/")
 
 
+def _run_limits(env) -> dict:
+    """The limits of every run: its process's memory, CPU and wall time, the cancel grace, and
+    how many runs one user may have queued."""
+    return dict(
+        run_memory_mb=_positive_number(env, "CLEARSEG_RUN_MEMORY_MB", RUN_MEMORY_MB),
+        run_cpu_seconds=_positive_number(env, "CLEARSEG_RUN_CPU_SECONDS", RUN_CPU_SECONDS),
+        run_wall_seconds=_positive_number(env, "CLEARSEG_RUN_WALL_SECONDS", RUN_WALL_SECONDS),
+        cancel_grace_seconds=_positive_number(env, "CLEARSEG_CANCEL_GRACE_SECONDS",
+                                              CANCEL_GRACE_SECONDS),
+        max_queued_per_user=_positive_int(env, "CLEARSEG_MAX_QUEUED_PER_USER",
+                                          MAX_QUEUED_PER_USER))
+
+
 @dataclass(frozen=True)
 class Settings:
     """Everything configurable; see README "Settings"."""
@@ -88,6 +106,11 @@ class Settings:
     parse_memory_mb: float = PARSE_MEMORY_MB         # the child that previews an upload
     parse_seconds: float = PARSE_SECONDS
     xlsx_max_unpacked_mb: float = XLSX_MAX_UNPACKED_MB
+    run_memory_mb: float = RUN_MEMORY_MB             # the limits of each run's child process
+    run_cpu_seconds: float = RUN_CPU_SECONDS
+    run_wall_seconds: float = RUN_WALL_SECONDS
+    cancel_grace_seconds: float = CANCEL_GRACE_SECONDS
+    max_queued_per_user: int = MAX_QUEUED_PER_USER
     public_url: str | None = None                    # None: share links follow the request's host
     storage_quota_mb: float = STORAGE_QUOTA_MB       # uploads each user may keep
 
@@ -112,6 +135,7 @@ class Settings:
             parse_seconds=_positive_number(env, "CLEARSEG_PARSE_SECONDS", PARSE_SECONDS),
             xlsx_max_unpacked_mb=_positive_number(env, "CLEARSEG_XLSX_MAX_UNPACKED_MB",
                                                   XLSX_MAX_UNPACKED_MB),
+            **_run_limits(env),
             public_url=_public_url(env),
             storage_quota_mb=_positive_number(env, "CLEARSEG_STORAGE_QUOTA_MB", STORAGE_QUOTA_MB),
         )

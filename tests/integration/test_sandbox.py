@@ -33,6 +33,10 @@ def loaded_heavy_modules():
     return sorted(name for name in ("pandas", "numpy", "pyarrow", "openpyxl") if name in sys.modules)
 
 
+def environment():
+    return dict(os.environ)
+
+
 def refuse():
     raise InputError("'bad.csv' has no header row: add one")
 
@@ -116,6 +120,16 @@ def test_returns_the_value_of_a_call_with_positional_and_keyword_arguments():
 
 def test_the_child_starts_without_heavy_modules():
     assert run_limited(loaded_heavy_modules, **LIMITS) == []
+
+
+def test_the_child_gets_no_setting_or_secret_of_the_parent(monkeypatch):
+    monkeypatch.setenv("CLEARSEG_SECRET_KEY", "s" * 40)
+    monkeypatch.setenv("CLEARSEG_DATABASE_URL", "postgresql+psycopg://u:pa55@db/clearseg")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "a" * 20)
+    env = run_limited(environment, **LIMITS)
+    assert not [name for name in env if name.startswith("CLEARSEG_")]
+    assert "pa55" not in repr(env) and "AWS_SECRET_ACCESS_KEY" not in env
+    assert env["MALLOC_ARENA_MAX"] == "2" and env.get("PATH") == os.environ.get("PATH")
 
 
 def test_an_input_error_in_the_child_is_raised_with_its_message():
