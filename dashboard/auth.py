@@ -5,7 +5,6 @@ files and share links; a visitor holding a share link may call only the callback
 """
 from __future__ import annotations
 
-import html
 import secrets
 
 import flask
@@ -13,6 +12,7 @@ import flask
 from service.accounts import Accounts
 
 from .context import get_store
+from .plain_pages import render_page
 
 auth = flask.Blueprint("clearseg_auth", __name__)
 
@@ -79,21 +79,8 @@ def _csrf_token() -> str:
 
 
 def _signin_page(message: str = "", status: int = 200) -> flask.Response:
-    note = f"<div class='alert alert-danger small'>{html.escape(message)}</div>" if message else ""
-    page = f"""<!doctype html><html><head><meta charset='utf-8'><title>Sign in · Clearseg</title>
-<meta name='viewport' content='width=device-width, initial-scale=1'>
-<link rel='stylesheet' href='/assets/vendor/bootstrap-5.3.9.min.css'></head>
-<body class='bg-light'><main class='container py-5' style='max-width:26rem'>
-<h1 class='h4 mb-4'>Clearseg</h1>{note}
-<form method='post' action='/signin' class='card card-body shadow-sm'>
-<input type='hidden' name='csrf' value='{html.escape(_csrf_token())}'>
-<label class='form-label' for='username'>User name</label>
-<input class='form-control mb-3' id='username' name='username' autocomplete='username' required>
-<label class='form-label' for='password'>Password</label>
-<input class='form-control mb-3' id='password' name='password' type='password'
- autocomplete='current-password' required>
-<button class='btn btn-primary' id='signin-button' type='submit'>Sign in</button>
-</form></main></body></html>"""
+    """The sign-in form (templates/signin.html.j2), with why the last attempt failed."""
+    page = render_page("signin.html.j2", title="Sign in", message=message, csrf=_csrf_token())
     return flask.Response(page, status=status, mimetype="text/html")
 
 

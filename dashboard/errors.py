@@ -5,13 +5,13 @@ the database is back every worker serves again without a restart.
 """
 from __future__ import annotations
 
-import html
-
 import flask
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 
 from service.store import database_unavailable
+
+from .plain_pages import plain_page
 
 MESSAGE = "the database is not reachable right now; try again in a moment"
 RETRY_AFTER_SECONDS = "5"
@@ -43,8 +43,5 @@ def database_error(exc: Exception):
 
 
 def _page() -> str:
-    text = html.escape(MESSAGE[0].upper() + MESSAGE[1:] + ".")
-    return ("<!doctype html><html><head><meta charset='utf-8'><title>Try again in a moment</title>"
-            "<link rel='stylesheet' href='/assets/vendor/bootstrap-5.3.9.min.css'></head>"
-            "<body class='container py-5'><h1 class='h3'>Try again in a moment</h1>"
-            f"<p>{text}</p><p><a href=''>Reload this page</a></p></body></html>")
+    return plain_page("Try again in a moment", MESSAGE[0].upper() + MESSAGE[1:] + ".",
+                      link_text="Reload this page", href="")

@@ -5,7 +5,6 @@ over the limit, large parts spool to disk, and only the upload's id travels on t
 """
 from __future__ import annotations
 
-import html
 import re
 from urllib.parse import quote
 
@@ -20,6 +19,7 @@ from service.usecases import UseCaseError
 
 from .components.access import load_result, lookup_share, stored_result
 from .context import current_owner, get_settings, get_store, visible_run
+from .plain_pages import plain_page
 from .renaming import renamed_assignments
 from .samples import SAMPLES, write_sample
 
@@ -35,12 +35,8 @@ DOWNLOADS = {
 
 
 def _plain_page(title: str, body: str, status: int) -> flask.Response:
-    """A small HTML page for errors outside Dash; every value is escaped."""
-    page = (f"<!doctype html><html><head><meta charset='utf-8'><title>{html.escape(title)}</title>"
-            "<link rel='stylesheet' href='/assets/vendor/bootstrap-5.3.9.min.css'></head>"
-            f"<body class='container py-5'><h1 class='h3'>{html.escape(title)}</h1>"
-            f"<p>{html.escape(body)}</p><p><a href='/'>Back to Clearseg</a></p></body></html>")
-    return flask.Response(page, status=status, mimetype="text/html")
+    """A small HTML page for errors outside Dash (an autoescaped template: values are text)."""
+    return flask.Response(plain_page(title, body), status=status, mimetype="text/html")
 
 
 @bp.app_errorhandler(RequestEntityTooLarge)

@@ -5,6 +5,7 @@ from pathlib import Path
 
 from segmentation.synthetic import make_customers, make_orders
 
+DEMO_OWNER = "demo"
 SAMPLES = {
     "customers": {"filename": "demo_customers.csv",
                   "title": "Customer table: 2,000 customers, four planted segments"},
@@ -26,18 +27,15 @@ def ensure_demo_run(store, settings) -> str | None:
     """Queue the public demo run unless one exists; returns its id when one was queued."""
     if store.public_runs(limit=1):
         return None
-    from service.previews import safe_preview
-    from service.store import new_id
+    from segmentation.options import RunOptions
+    from service import usecases
 
-    upload_id = new_id()
-    folder = settings.upload_dir / upload_id
-    folder.mkdir(parents=True, exist_ok=True)
-    path = folder / "data.csv"
-    write_sample("customers", path)
-    preview, error = safe_preview(path, name=SAMPLES["customers"]["filename"])
-    store.add_upload(owner="demo", filename=SAMPLES["customers"]["filename"], path=str(path),
-                     size_bytes=path.stat().st_size, preview=preview, error=error, upload_id=upload_id)
-    options = {"method": "kmeans", "k": None, "max_depth": 3, "seed": 0,
-               "id_column": "customer_id", "source": SAMPLES["customers"]["filename"]}
-    return store.submit(owner="demo", title="Demo: customer table", options=options,
-                        upload_id=upload_id, visibility="public")
+    filename = SAMPLES["customers"]["filename"]
+    upload = usecases.store_upload(store, settings, owner=DEMO_OWNER, filename=filename,
+                                   save=lambda path: write_sample("customers", path))
+    options = RunOptions(method="kmeans", max_depth=3, seed=0, id_column="customer_id",
+                         source=filename)
+    run = usecases.submit_run(store, owner=DEMO_OWNER, upload_id=upload.id,
+                              options_for=lambda _upload: options, title="Demo: customer table")
+    usecases.set_visibility(store, owner=DEMO_OWNER, run_id=run.id, visibility="public")
+    return run.id

@@ -148,9 +148,11 @@ def _own_run(store: RunStore, *, owner: str, run_id) -> RunRecord:
 
 
 def submit_run(store: RunStore, *, owner: str, upload_id,
-               options_for: Callable[[UploadRecord], RunOptions]) -> RunRecord:
+               options_for: Callable[[UploadRecord], RunOptions],
+               title: str | None = None) -> RunRecord:
     """Queue a run of the owner's readable upload with the options `options_for(upload)` builds
-    (and checks against its preview); a bad option is refused (422) before any run exists."""
+    (and checks against its preview); a bad option is refused (422) before any run exists. The
+    run is titled after the upload unless `title` is given."""
     upload = store.uploads.get(str(upload_id), owner=owner) if upload_id else None
     if upload is None:
         raise UseCaseError(NO_UPLOAD, status=404)
@@ -162,7 +164,7 @@ def submit_run(store: RunStore, *, owner: str, upload_id,
         raise UseCaseError(str(exc), field=exc.field, status=422) from exc
     except InputError as exc:
         raise UseCaseError(str(exc), status=422) from exc
-    run_id = store.runs.submit(owner=owner, title=upload.filename, options=options,
+    run_id = store.runs.submit(owner=owner, title=title or upload.filename, options=options,
                                upload_id=upload.id)
     return store.runs.get(run_id)
 
