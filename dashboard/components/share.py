@@ -69,7 +69,9 @@ def share_box(shares: list[dict]) -> dbc.Card:
         dbc.CardHeader(html.H2("Share a read-only link", className="h6 mb-0")),
         dbc.CardBody([
             html.P("Anyone with the link sees the segments, rules and charts of this run, and "
-                   "nothing else. Revoke it at any time.", className="small text-muted"),
+                   "nothing else: no file, no customer ids, and the pair plot as densities per "
+                   "segment rather than customers. Revoke it at any time.",
+                   className="small text-muted"),
             dbc.Row([
                 dbc.Col(dbc.Select(id=page_ids.SHARE_EXPIRY, options=EXPIRY_OPTIONS, value="never",
                                    size="sm"), sm=6),
