@@ -43,13 +43,11 @@ def percent(x) -> str:
     return f"{tenths:.1f}".removesuffix(".0") + "%"
 
 
-def kept_text(cost_ratio, *, decimals: int = 1) -> str | None:
-    """The share of the clusters' tightness rules keep (100 / cost ratio, at most 100%), as
-    '97.9%'; None without a usable cost ratio."""
+def kept_text(cost_ratio) -> str | None:
+    """The share of the clusters' tightness rules keep (1 / cost ratio, at most all of it), as
+    '97.9%' (a 100% only when nothing is lost); None without a usable cost ratio."""
     ratio = _ratio(cost_ratio)
-    if ratio is None:
-        return None
-    return f"{min(100.0, 100.0 / ratio):.{decimals}f}%"
+    return None if ratio is None else percent(min(1.0, 1.0 / ratio))
 
 
 def tightness_sentence(cost_ratio) -> str | None:
@@ -59,11 +57,11 @@ def tightness_sentence(cost_ratio) -> str | None:
 
 
 def depth_costs_text(depth_costs) -> str | None:
-    """'depth 2 keeps 71%, depth 3 keeps 88% of the clusters' tightness', or None."""
+    """'depth 2 keeps 71.4%, depth 3 keeps 88% of the clusters' tightness', or None."""
     if not isinstance(depth_costs, dict):
         return None
     order = sorted(depth_costs, key=lambda d: int(d) if str(d).isdigit() else 99)
-    parts = [f"depth {d} keeps {kept_text(depth_costs[d], decimals=0)}" for d in order
+    parts = [f"depth {d} keeps {kept_text(depth_costs[d])}" for d in order
              if kept_text(depth_costs[d]) is not None]
     return ", ".join(parts) + f" {TIGHTNESS}" if parts else None
 

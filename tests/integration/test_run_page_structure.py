@@ -147,7 +147,7 @@ def test_the_rules_tab_leads_with_the_tightness_and_gives_each_depth_in_one_line
     words = strings(content)
     assert words.index("97.9%") < words.index(next(w for w in words if "Precision:" in w))
     assert find(content, page_ids.DEPTH_COSTS).children == (
-        "Rule depth and tightness: depth 2 keeps 71%, depth 3 keeps 88%, depth 4 keeps 93% of "
+        "Rule depth and tightness: depth 2 keeps 71.4%, depth 3 keeps 88%, depth 4 keeps 93% of "
         "the clusters' tightness.")
     assert "Agreement with the unconstrained clusters" in words
     assert "of customers are put by the rules in the segment of their own cluster." in words
@@ -291,6 +291,6 @@ def test_the_report_states_the_verdict_the_tightness_and_each_depth(site):
     assert "<dt>Structure</dt><dd><strong>Weak structure. </strong>Rule silhouette 0.08" in page
     assert "cuts of a continuum rather than distinct groups" in page
     assert "What to try: Try fewer features, or k = 3 for a coarse split." in page
-    assert ("<dt>By rule depth</dt><dd>depth 2 keeps 71%, depth 3 keeps 88%, depth 4 keeps "
+    assert ("<dt>By rule depth</dt><dd>depth 2 keeps 71.4%, depth 3 keeps 88%, depth 4 keeps "
             "93% of the clusters&#39; tightness</dd>") in page
     assert "<dt>Suggestion</dt><dd>k = 5. k = 5 has the best rule silhouette" in page

@@ -33,7 +33,7 @@ def test_every_segment_reads_the_same_in_the_report(result):
     assert view.tightness.replace("'", "&#39;") in page
 
 
-@pytest.mark.parametrize("ratio, text", [(1.0215, "97.9%"), (0.98, "100.0%"), (None, None),
+@pytest.mark.parametrize("ratio, text", [(1.0215, "97.9%"), (0.98, "100%"), (1.0004, "99.9%"), (None, None),
                                          (0, None), (float("nan"), None), (True, None),
                                          ("x", None)])
 def test_tightness_kept_is_never_over_100_percent_nor_made_up(ratio, text):
@@ -47,7 +47,7 @@ def test_shares_never_round_up_to_a_perfect_rule():
 
 def test_depth_costs_are_in_depth_order_with_whole_percents():
     assert depth_costs_text({"10": 1.0, "2": 1.4, "3": 1.136, "x": None}) == (
-        "depth 2 keeps 71%, depth 3 keeps 88%, depth 10 keeps 100% of the clusters' tightness")
+        "depth 2 keeps 71.4%, depth 3 keeps 88%, depth 10 keeps 100% of the clusters' tightness")
     assert depth_costs_text({}) is None and depth_costs_text(None) is None
 
 
