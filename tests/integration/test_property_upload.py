@@ -264,7 +264,7 @@ def test_uploads_through_the_web_show_a_preview_or_the_message(app, monkeypatch)
         called["name"] = name            # the user's own file name, which the message uses
         return in_process_preview(path, name=name)
 
-    monkeypatch.setattr("dashboard.routes.safe_preview", recording)
+    monkeypatch.setattr("service.usecases.safe_preview", recording)
     shown = Counter()
 
     @settings(max_examples=EXAMPLES["web"], **FAST)
