@@ -727,7 +727,10 @@ def test_share_result_keeps_cards_rules_and_figures_and_drops_file_and_ids(outpu
     assert result.to_json() == before
     text = shared.to_json()
     assert [m for m in (SECRET_FILE, "customer_id", *CUSTOMER_IDS) if m in text] == []
-    assert shared.segments == result.segments and shared.plots == result.plots
+    assert shared.segments == result.segments and "points" not in shared.plots
+    assert {k: v for k, v in shared.plots.items() if k not in ("density", "distributions")} == {
+        k: v for k, v in result.plots.items() if k not in ("points", "distributions")}
+    assert shared.plots["density"]["rows_binned"] == len(result.plots["points"]["segment"])
     assert shared.k_selection == result.k_selection and shared.clustering == result.clustering
     assert shared.params == {"method": "kmeans", "k": "auto", "features": [], "max_depth": 3,
                              "seed": 0}
@@ -764,11 +767,12 @@ def test_share_result_leaves_out_notes_naming_the_file_the_id_column_or_a_path(o
     assert "<h1>Segmentation report: Customer segmentation</h1>" in report_html(shared)
 
 
-def test_share_result_drops_an_id_column_from_the_sampled_points(output):
+def test_share_result_bins_the_sampled_points_without_an_id_column(output):
     result = Result.from_dict(output[1].result.to_dict())
     points = result.plots["points"]
     points["columns"].append("customer_id")
-    points["values"]["customer_id"] = list(CUSTOMER_IDS)
-    shared = share_result(result).plots["points"]
-    assert "customer_id" not in shared["columns"] and "customer_id" not in shared["values"]
-    assert shared["columns"] == points["columns"][:-1]
+    points["values"]["customer_id"] = list(range(1, len(points["segment"]) + 1))  # numeric ids
+    density = share_result(result).plots["density"]
+    assert density["columns"] == points["columns"][:-1]
+    assert "customer_id" not in density["axes"] and "values" not in density
+    assert all("customer_id" not in (pair["x"], pair["y"]) for pair in density["pairs"])
