@@ -22,7 +22,10 @@ AGREEMENT = "of customers are put by the rules in the segment of their own clust
 RULES_NOTE = ("Precision: share of the customers a rule selects that are in its cluster. "
               "Coverage: share of the cluster the rule selects.")
 NO_REASON = "No reason was stored for this run."
-__all__ = ["ResultView", "SegmentView", "FeatureRow", "Dropped", "Verdict", "result_view",
+K_COLUMNS = (("inertia", "Inertia"), ("silhouette", "Silhouette"),
+             ("calinski_harabasz", "Calinski-Harabasz"), ("davies_bouldin", "Davies-Bouldin"),
+             ("stability", "Stability"))
+__all__ = ["ResultView", "SegmentView", "FeatureRow", "Dropped", "KTable", "Verdict", "result_view",
            "kept_text", "percent", "METHOD_NAMES", "AGREEMENT", "RULES_NOTE"]
 
 
@@ -67,6 +70,15 @@ class Dropped:
 
 
 @dataclass(frozen=True)
+class KTable:
+    """The candidate k with their metrics: column titles, and per row its cells and whether it
+    is the chosen k."""
+
+    columns: tuple[str, ...]
+    rows: tuple[tuple[tuple[str, ...], bool], ...]
+
+
+@dataclass(frozen=True)
 class ResultView:
     """Everything a run's pages and report say about it, as text."""
 
@@ -81,6 +93,7 @@ class ResultView:
     depth: str
     rule_notes: tuple[str, ...]
     k_reason: str
+    k_table: KTable
     segments: tuple[SegmentView, ...]
     features: tuple[FeatureRow, ...]
     dropped: tuple[Dropped, ...]
@@ -161,6 +174,24 @@ def _features(dataset: dict) -> tuple[FeatureRow, ...]:
                  for f in dataset.get("features") or [])
 
 
+def _metric(value) -> str:
+    if not isinstance(value, (int, float)) or isinstance(value, bool):
+        return "n/a"
+    return f"{value:,.0f}" if abs(value) >= 1000 else f"{value:.3f}"
+
+
+def k_table(k_selection: dict) -> KTable:
+    """One row per candidate k with the metrics any candidate has; the chosen k marked."""
+    candidates = sorted((c for c in k_selection.get("candidates") or [] if "k" in c),
+                        key=lambda row: row["k"])
+    shown = [(key, title) for key, title in K_COLUMNS
+             if any(row.get(key) is not None for row in candidates)]
+    chosen = k_selection.get("chosen_k")
+    rows = tuple((tuple([str(row["k"])] + [_metric(row.get(key)) for key, _ in shown]),
+                  row["k"] == chosen) for row in candidates)
+    return KTable(columns=("k",) + tuple(title for _, title in shown), rows=rows)
+
+
 def _suggestion(k_selection: dict) -> tuple[str, str] | None:
     """('k = 5', its reason) where the best k is 2 and a finer k is suggested."""
     best = k_selection.get("best_k_3_8")
@@ -206,7 +237,7 @@ def result_view(result) -> ResultView:
         agreement=percent(ex.get("fidelity")),
         depth=f"Rule depth {ex.get('depth')} ({ex.get('leaves')} leaves).",
         rule_notes=tuple(str(n) for n in ex.get("notes") or []),
-        k_reason=str(ks.get("reason") or NO_REASON),
+        k_reason=str(ks.get("reason") or NO_REASON), k_table=k_table(ks),
         segments=tuple(segment_view(s, colour=colours[int(s["id"])]) for s in parts.segments),
         features=_features(data), dropped=_dropped(data),
         suggestions=tuple(str(s) for s in data.get("suggestions") or []),

@@ -9,16 +9,12 @@ from explain.density import density_figure
 from explain.figures import (PAIR_LIMIT, dendrogram_figure, distribution_figure,
                              k_selection_figure, pair_plot_figure, profile_heatmap)
 from explain.format import capitalize_first, humanize_name
-from explain.view import result_view
+from explain.view import ResultView, result_view
 from segmentation.errors import InputError
 
 from .. import ids
 from . import page_ids
 from .common import graph, scroller, section, table
-
-K_COLUMNS = (("inertia", "Inertia"), ("silhouette", "Silhouette"),
-             ("calinski_harabasz", "Calinski-Harabasz"), ("davies_bouldin", "Davies-Bouldin"),
-             ("stability", "Stability"))
 
 
 def _label(name) -> str:
@@ -171,30 +167,21 @@ def wide_graph(graph_id: str, figure) -> html.Div:
     return scroller(graph(graph_id, figure), min_width=meta.get("min_width"))
 
 
-def _metric(value) -> str:
-    if value is None:
-        return "n/a"
-    return f"{value:,.0f}" if abs(value) >= 1000 else f"{value:.3f}"
-
-
-def k_table(result) -> html.Div:
+def k_table(view: ResultView) -> html.Div:
     """One row per candidate k with its metrics; the chosen k highlighted."""
-    record = result.k_selection
-    candidates = sorted(record.get("candidates") or [], key=lambda row: row["k"])
-    shown = [(key, title) for key, title in K_COLUMNS
-             if any(row.get(key) is not None for row in candidates)]
-    chosen = record.get("chosen_k")
-    rows = [[str(row["k"])] + [_metric(row.get(key)) for key, _ in shown] for row in candidates]
-    classes = ["table-active fw-semibold" if row["k"] == chosen else "" for row in candidates]
-    return table(["k"] + [title for _, title in shown], rows=rows,
-                 numeric=tuple(range(len(shown) + 1)), row_classes=classes)
+    found = view.k_table
+    return table(list(found.columns), rows=[list(cells) for cells, _ in found.rows],
+                 numeric=tuple(range(len(found.columns))),
+                 row_classes=["table-active fw-semibold" if chosen else ""
+                              for _, chosen in found.rows])
 
 
 def k_tab(result) -> html.Div:
     """How k was chosen: the metric curves, the reason and the candidates table."""
-    body = [html.P(result_view(result).k_reason, className="lead fs-6 k-reason"),
+    view = result_view(result)
+    body = [html.P(view.k_reason, className="lead fs-6 k-reason"),
             graph(ids.K_SELECTION_GRAPH, k_selection_figure(result))]
-    if result.k_selection.get("candidates"):
+    if view.k_table.rows:
         body.append(html.H3("Candidates", className="h6 mt-3"))
-        body.append(k_table(result))
+        body.append(k_table(view))
     return section("Choosing k", body)

@@ -81,3 +81,12 @@ def test_density_bins_on_round_numbers_and_keeps_no_row():
     (pair,) = grids["pairs"]
     assert [int(np.sum(s["counts"])) for s in pair["segments"]] == [2, 0]
     assert "values" not in grids and "1.234" not in repr(grids)
+
+
+def test_the_k_candidates_table_is_in_the_report_with_the_chosen_k_marked(result):
+    table, page = result_view(result).k_table, report_html(result)
+    assert table.columns[:3] == ("k", "Inertia", "Silhouette")
+    assert [chosen for _, chosen in table.rows].count(True) == 1
+    for cells, chosen in table.rows:
+        row = "".join(f'<td class="num">{c}</td>' for c in cells)
+        assert (f'<tr class="chosen">{row}</tr>' if chosen else f"<tr>{row}</tr>") in page
