@@ -59,6 +59,7 @@ def create_run():
 
 @api.get("/runs/<run_id>")
 def run_status(run_id: str):
+    """One of this session's runs: status, stage, progress and message (404 for any other)."""
     run = get_store().runs.get(run_id, owner=current_owner())
     if run is None:
         return _error("no such run", 404)

@@ -30,6 +30,7 @@ def start_sweeper(store: RunStore, settings: Settings, stop: threading.Event,
                   *, every: float = SWEEP_EVERY) -> threading.Thread:
     """Sweep now and then every `every` seconds until `stop` is set (a daemon thread)."""
     def loop() -> None:
+        """Sweep, then wait; a set `stop` ends the wait and the thread."""
         while True:
             sweep_once(store, settings)
             if stop.wait(every):

@@ -15,6 +15,7 @@ class Record:
         return getattr(self, key)
 
     def get(self, key: str, default=None):
+        """The field's value, or default for a name that is not a field."""
         return getattr(self, key) if key in self.__dataclass_fields__ else default
 
     def __contains__(self, key: str) -> bool:
@@ -41,6 +42,7 @@ class UploadRecord(Record):
 
     @classmethod
     def from_row(cls, row) -> "UploadRecord":
+        """The record of an `uploads` row (its preview JSON parsed)."""
         data = dict(row)
         data["preview"] = json.loads(data["preview"]) if data.get("preview") else None
         return cls(**{f.name: data[f.name] for f in fields(cls)})
@@ -70,6 +72,7 @@ class RunRecord(Record):
 
     @classmethod
     def from_row(cls, row) -> "RunRecord":
+        """The record of a `runs` row without its result (options JSON parsed)."""
         data = dict(row)
         data["options"] = json.loads(data["options"]) if data.get("options") else {}
         data["cancel_requested"] = bool(data["cancel_requested"])

@@ -71,16 +71,19 @@ class RunRepository:
                                .values(visibility=visibility)).rowcount == 1
 
     def result_json(self, run_id: str) -> str | None:
+        """The stored result.json of a finished run (None before it is done)."""
         with self.db.reading() as con:
             return con.execute(select(runs.c.result).where(runs.c.id == str(run_id))).scalar()
 
     def artifact(self, run_id: str, name: str) -> bytes | None:
+        """One file the run made (stored gzipped), or None."""
         with self.db.reading() as con:
             blob = con.execute(select(artifacts.c.content).where(
                 artifacts.c.run_id == str(run_id), artifacts.c.name == name)).scalar()
         return gzip.decompress(blob) if blob is not None else None
 
     def count(self, status: str) -> int:
+        """How many runs are in `status` (for tests and the runner's view of the queue)."""
         with self.db.reading() as con:
             return con.execute(select(func.count()).select_from(runs)
                                .where(runs.c.status == status)).scalar_one()

@@ -24,6 +24,7 @@ class UploadRepository:
 
     def add(self, *, owner: str, filename: str, path: str, size_bytes: int,
             preview: dict | None, error: str | None, upload_id: str | None = None) -> UploadRecord:
+        """Record an upload whose file is already saved at `path`."""
         record = UploadRecord(id=upload_id or new_id(), owner=owner, filename=filename, path=path,
                               size_bytes=int(size_bytes), created_at=now_iso(), preview=preview,
                               error=error)
