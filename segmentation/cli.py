@@ -13,6 +13,7 @@ from .errors import InputError
 from .loading import ORDER_KEYS, load_input
 from .options import DEFAULT_DEPTH, DEPTH_MAX, DEPTH_MIN, METHODS, OptionError, RunOptions
 from .pipeline import STAGES, run_segmentation
+from .result import RunResult
 
 
 class Parser(argparse.ArgumentParser):
@@ -106,7 +107,7 @@ def command_run(args) -> int:
                               extra={"notes": loaded.notes})
     written = write_outputs(Path(args.out), result=output.result, assignments=output.assignments,
                             customers=loaded.customers)
-    _summary(output.result, written)
+    _summary(output.typed, written)
     return 0
 
 
@@ -122,24 +123,24 @@ def command_demo(args) -> int:
     out.mkdir(parents=True, exist_ok=True)
     table.to_csv(out / "demo_customers.csv", index=False)
     written = write_outputs(out, result=output.result, assignments=output.assignments)
-    _summary(output.result, written)
+    _summary(output.typed, written)
     return 0
 
 
-def _summary(result, written) -> None:
+def _summary(result: RunResult, written) -> None:
     """What was found, on stdout: the verdict, then one line per segment with its rule."""
     ex, ks = result.explanation, result.k_selection
-    print(f"{len(result.segments)} segments ({result.clustering['method']}). {ks['reason']}")
-    if ks.get("structure_reason"):
-        print(ks["structure_reason"] + (" " + ks["advice"] if ks.get("advice") else ""))
-    if ex.get("cost_ratio"):
-        kept = min(1.0, 1 / ex["cost_ratio"])     # a tree can edge past k-means' local optimum
+    print(f"{len(result.segments)} segments ({result.clustering.method}). {ks.reason}")
+    if ks.structure_reason:
+        print(ks.structure_reason + (" " + ks.advice if ks.advice else ""))
+    if ex.cost_ratio:
+        kept = min(1.0, 1 / ex.cost_ratio)     # a tree can edge past k-means' local optimum
         print(f"These rules keep {kept:.1%} of the clusters' tightness "
-              f"(agreement with the clusters {ex['fidelity']:.1%}).")
-    if ks.get("best_k_3_8"):
-        print(ks["best_k_3_8"]["reason"])
+              f"(agreement with the clusters {ex.fidelity:.1%}).")
+    if ks.best_k_3_8:
+        print(ks.best_k_3_8.reason)
     for seg in result.segments:
-        print(f"  {seg['id']}. {seg['name']} ({seg['share']:.0%}): {seg['rule']['text']}")
+        print(f"  {seg.id}. {seg.name} ({seg.share:.0%}): {seg.rule.text}")
     print("wrote " + ", ".join(str(p) for p in written))
 
 

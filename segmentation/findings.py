@@ -8,6 +8,7 @@ from explain.describe import describe_segments
 from explain.rules import clauses_text
 from explain.segment_rules import UNUSUAL, Explanation, explain_segments
 
+from .result_models import KOption, OptionSegment
 from .rule_k import kmeans_reference
 
 NAME_ROWS = 50_000
@@ -59,7 +60,7 @@ def _verdict(prepared, explained: Explanation, record: dict, *, k: int, seed: in
 
 
 def _option(table, prepared, explained: Explanation, *, k: int, ratio, silhouette, meanings,
-            known: dict) -> dict:
+            known: dict) -> KOption:
     """One candidate k as the switcher shows it: sizes, names and rules of its segments (names from
     the profiles of a fixed sample of at most NAME_ROWS rows: a preview, not the run's cards)."""
     ids = sorted(int(s) for s in np.unique(explained.segment))
@@ -71,10 +72,10 @@ def _option(table, prepared, explained: Explanation, *, k: int, ratio, silhouett
     known["meanings"] = described["meanings"]
     names = described["names"]
     n = len(explained.segment)
-    segments = [{"id": s, "name": names[s], "size": int((explained.segment == s).sum()),
-                 "share": float((explained.segment == s).sum() / n),
-                 "rule": clauses_text(explained.clauses.get(s, []))} for s in ids]
-    return {"k": int(k), "cost_ratio": ratio, "silhouette": silhouette, "segments": segments}
+    segments = [OptionSegment(id=s, name=names[s], size=int((explained.segment == s).sum()),
+                              share=float((explained.segment == s).sum() / n),
+                              rule=clauses_text(explained.clauses.get(s, []))) for s in ids]
+    return KOption(k=int(k), cost_ratio=ratio, silhouette=silhouette, segments=segments)
 
 
 def _name_rows(n: int) -> np.ndarray:
@@ -84,14 +85,14 @@ def _name_rows(n: int) -> np.ndarray:
 
 
 def k_options(table, prepared, rules: dict, chosen: Explanation, record: dict, *, options,
-              data, sample) -> list[dict]:
+              data, sample) -> list[KOption]:
     """Every candidate k's segments (the chosen one as explained), for the run page's switcher."""
     with threadpool_limits(limits=1):
         return _k_options(table, prepared, rules, chosen, record, options=options, data=data)
 
 
 def _k_options(table, prepared, rules: dict, chosen: Explanation, record: dict, *, options,
-               data) -> list[dict]:
+               data) -> list[KOption]:
     out, known = [], {}
     meanings = dict(getattr(options, "meanings", ()) or ())
     for k in sorted(rules):

@@ -9,7 +9,7 @@ import pandas as pd
 
 from explain.sql import rules_select
 
-from .result import Result
+from .result import Result, RunResult
 
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 # a line break followed by a formula start: a reader that splits records at it would see a formula
@@ -43,13 +43,14 @@ def csv_text(frame: pd.DataFrame) -> str:
                                              quoting=csv.QUOTE_NONNUMERIC)
 
 
-def rules_sql(result: Result) -> str:
+def rules_sql(result: Result | RunResult) -> str:
     """rules.sql: the segment of every row by the rules; segments are numbered as in the result."""
-    fidelity = result.explanation.get("fidelity")
-    title = f"Clearseg rules: {len(result.segments)} segments, one rule each" + (
+    typed = result if isinstance(result, RunResult) else result.typed()
+    fidelity = typed.explanation.fidelity
+    title = f"Clearseg rules: {len(typed.segments)} segments, one rule each" + (
         f"; agreement with the clusters {fidelity:.1%}" if fidelity is not None else "")
-    return rules_select(result.segments, id_column=result.dataset.get("id_column"), title=title,
-                        features=result.dataset.get("features"))
+    return rules_select([s.to_dict() for s in typed.segments], id_column=typed.dataset.id_column,
+                        title=title, features=[f.to_dict() for f in typed.dataset.features])
 
 
 def write_outputs(out_dir: Path, *, result: Result, assignments: pd.DataFrame,

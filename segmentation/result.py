@@ -7,34 +7,17 @@ figures read until they move onto `RunResult`; `Result.typed()` and `Result.of()
 from __future__ import annotations
 
 import json
-import math
 from dataclasses import asdict, dataclass, field
 from typing import Literal
 
-import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from .plot_models import Plots
-from .result_models import Clustering, Dataset, Explanation, KSelection, Params
+from .result_models import Clustering, Dataset, Explanation, KSelection, Params, jsonable
 from .segment_models import Segment
 
 SCHEMA_VERSION = 2
 READABLE_VERSIONS = (1, 2)     # version 1: rules could be OR-chains; no verdict, no cost search
-
-
-def jsonable(value):
-    """Plain JSON types all the way down: numpy scalars unwrapped, NaN and inf as None."""
-    if isinstance(value, dict):
-        return {str(k): jsonable(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [jsonable(v) for v in value]
-    if isinstance(value, np.ndarray):
-        return [jsonable(v) for v in value.tolist()]
-    if isinstance(value, np.generic):
-        value = value.item()
-    if isinstance(value, float) and not math.isfinite(value):
-        return None
-    return value
 
 
 def check_version(data) -> None:

@@ -7,8 +7,10 @@ older or newer run's extras survive a load and a save). Numbers stay the JSON ty
 """
 from __future__ import annotations
 
+import math
 from typing import Annotated, Any, Literal, Union
 
+import numpy as np
 from pydantic import (BaseModel, ConfigDict, Field, PrivateAttr, StrictBool, StrictInt,
                       model_serializer, model_validator)
 
@@ -17,10 +19,25 @@ Figure = Union[StrictInt, float, None]    # None where a figure could not be mea
 Share = Union[Annotated[StrictInt, Field(ge=0, le=1)], Annotated[float, Field(ge=0, le=1)]]  # 0..1
 
 
+def jsonable(value):
+    """Plain JSON types all the way down: numpy scalars unwrapped, NaN and inf as None."""
+    if isinstance(value, dict):
+        return {str(k): jsonable(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [jsonable(v) for v in value]
+    if isinstance(value, np.ndarray):
+        return [jsonable(v) for v in value.tolist()]
+    if isinstance(value, np.generic):
+        value = value.item()
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    return value
+
+
 class Part(BaseModel):
     """A part of a Result: extra keys kept, the input's key order kept on output."""
 
-    model_config = ConfigDict(extra="allow", validate_assignment=False)
+    model_config = ConfigDict(extra="allow")
     _keys: list = PrivateAttr(default_factory=list)
 
     @model_validator(mode="wrap")
@@ -39,7 +56,7 @@ class Part(BaseModel):
 
     def to_dict(self) -> dict:
         """The part as plain JSON types: only the keys it was built with (or set since)."""
-        return self.model_dump(mode="json", exclude_unset=True)
+        return jsonable(self.model_dump(exclude_unset=True))
 
 
 # --- dataset ------------------------------------------------------------------------------------

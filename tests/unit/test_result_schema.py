@@ -6,21 +6,124 @@ import copy
 import json
 
 import jsonschema
+import numpy as np
 import pytest
 
+from explain.describe import describe_segments
+from explain.rules import clauses_text
+from explain.sql import clauses_sql
+from explain.segment_rules import ROUNDING_TOLERANCE, UNUSUAL
 from seeded_runs import make_untidy
+from segmentation import assemble, pipeline, plotdata
 from segmentation.options import RunOptions
 from segmentation.pipeline import run_segmentation
-from segmentation.result import Result, RunResult
+from segmentation.prepare import left_out_notes
+from segmentation.result import Result, RunResult, jsonable
 from segmentation.result_schema import PUBLISHED, result_schema, schema_text
 
 
+def dict_segments(a) -> list[dict]:
+    """The segments as the dict builder made them from the same findings."""
+    specs = [{"name": f.name, "kind": f.kind} for f in a["prepared"].features]
+    ex, ids = a["explained"], assemble._segment_ids(a["explained"].segment)
+    described = describe_segments(a["table"], features=specs, labels=ex.segment, segment_ids=ids,
+                                  unusual_id=UNUSUAL if UNUSUAL in ids else None,
+                                  overrides=a["options"].meanings)
+    by_name = {f.name: f for f in a["prepared"].features}
+    out = []
+    for sid in ids:
+        clauses = ex.clauses.get(sid, [])
+        card = described["cards"][sid]
+        if a["k_selection"].get("structure") == "weak":
+            card["rationale"] = assemble.CONTINUUM + (card.get("rationale") or "")
+        out.append({"id": sid, "name": described["names"][sid],
+                    **assemble._rule_figures(sid, a["y"], ex.segment),
+                    "rule": {"text": clauses_text(clauses), "sql": clauses_sql(clauses, by_name),
+                             "clauses": [[c.to_dict() for c in conj] for conj in clauses]},
+                    "profile": described["profiles"][sid], "strategy": card})
+    return out
+
+
+def dict_form(a) -> dict:
+    """result.json as the dict builder wrote it before the typed models, from build_result's input."""
+    X, ex, options = a["prepared"].matrix, a["explained"], a["options"]
+    ks = {**a["k_selection"], "options": [o.to_dict() for o in a["k_selection"]["options"]]}
+    sse = assemble._sse(X, a["y"])
+    explanation = {"method": ex.method, "max_depth": options.max_depth, "depth": ex.depth,
+                   "leaves": ex.leaves, "cost_ratio": ex.cost_ratio, "candidates": ex.candidates,
+                   "depth_costs": ex.depth_costs, "fidelity": ex.fidelity,
+                   "fidelity_meaning": "agreement with the unconstrained clusters",
+                   "cluster_cost_ratio": assemble._sse(X, ex.segment) / sse,
+                   "rounding_tolerance": ROUNDING_TOLERANCE, "notes": ex.notes}
+    clustering = {"method": options.method, "k": int(ks["chosen_k"]),
+                  "unusual": int((ex.segment == UNUSUAL).sum()),
+                  "quality": assemble._quality(X, np.where(a["y"] > 0, a["y"] - 1, -1),
+                                               seed=options.seed)}
+    params = {"method": options.method, "k": options.k or "auto",
+              "features": list(options.features or []), "id_column": options.id_column,
+              "max_depth": options.max_depth, "seed": options.seed, "source": options.source}
+    return jsonable({"dataset": dict_dataset(a), "k_selection": ks, "clustering": clustering,
+                     "explanation": explanation, "segments": dict_segments(a), "params": params,
+                     "plots": dict_plots(a), "created_at": a["created_at"], "schema_version": 2})
+
+
+def dict_dataset(a) -> dict:
+    raw, table, prepared, id_column = a["raw"], a["table"], a["prepared"], a["id_column"]
+    dropped = []
+    if len(raw) > len(table):
+        dropped.append({"what": "rows", "count": len(raw) - len(table), "reason": "exact duplicates"})
+    used = {f.name for f in prepared.features}
+    for name, role in a["roles"].items():
+        if name == id_column:
+            dropped.append({"what": "column", "name": name,
+                            "reason": "identifies a customer: kept as the id, not a feature"})
+        elif name not in used:
+            dropped.append({"what": "column", "name": name, "reason": role.reason or role.role})
+    return {"rows_read": len(raw), "rows_used": len(table), "id_column": id_column,
+            "columns": [r.to_dict() for r in a["roles"].values()],
+            "features": [f.to_dict() for f in prepared.features],
+            "dropped": dropped, "suggestions": prepared.suggestions,
+            "notes": a["notes"] + left_out_notes(a["roles"], prepared.features)}
+
+
+def dict_plots(a) -> dict:
+    prepared, segment = a["prepared"], a["explained"].segment
+    numeric = [f.name for f in prepared.features if f.kind == "numeric"]
+    telling = plotdata.telling_features(prepared.filled, numeric, segment)
+    pair = telling[:plotdata.PAIR_FEATURES] or [f.name for f in prepared.features][:plotdata.PAIR_FEATURES]
+    columns = list(dict.fromkeys(telling[:8] + pair))
+    return {"telling_features": telling,
+            "points": plotdata.point_sample(a["table"], columns, segment, seed=a["options"].seed),
+            "distributions": plotdata.distributions(prepared.filled, prepared.features, segment),
+            "correlation": plotdata.correlation(prepared.filled, numeric),
+            "dendrogram": plotdata.dendrogram_data(a["tree"], a["summary"].member, a["y"])}
+
+
 @pytest.fixture(scope="module")
-def stored() -> dict:
-    """result.json of a seeded run as the dict form writes it (a v2 file from before the models)."""
-    table, _ = make_untidy(300, seed=3)
-    out = run_segmentation(table, options=RunOptions(k=3, seed=3))
-    return json.loads(json.dumps(out.result.to_dict()))
+def seeded():
+    """A seeded run and what its Result was built from (build_result's arguments)."""
+    seen, build = {}, pipeline.build_result
+    pipeline.build_result = lambda **kwargs: seen.update(kwargs) or build(**kwargs)
+    try:
+        table, _ = make_untidy(300, seed=3)
+        out = run_segmentation(table, options=RunOptions(k=3, seed=3))
+    finally:
+        pipeline.build_result = build
+    return out, seen
+
+
+@pytest.fixture(scope="module")
+def stored(seeded) -> dict:
+    """result.json of the seeded run as written."""
+    return json.loads(seeded[0].typed.to_json())
+
+
+def test_a_run_writes_the_result_json_the_dict_builder_wrote(seeded, stored):
+    out, built_from = seeded
+    old = dict_form(built_from)
+    assert stored == old
+    assert out.typed.to_json() == json.dumps(old, indent=1, allow_nan=False)   # same key order
+    assert out.result.to_dict() == old
 
 
 @pytest.fixture(scope="module")
