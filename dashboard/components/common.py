@@ -5,7 +5,6 @@ Every value is passed to Dash as a string or a component, never as markup, so te
 """
 from __future__ import annotations
 
-import math
 from datetime import datetime
 
 import dash_bootstrap_components as dbc
@@ -15,8 +14,6 @@ STATUS_COLOURS = {"queued": "secondary", "running": "info", "done": "success",
                   "failed": "danger", "cancelled": "warning"}
 STATUS_LABELS = {"queued": "Queued", "running": "Running", "done": "Done", "failed": "Failed",
                  "cancelled": "Cancelled"}
-METHOD_NAMES = {"kmeans": "k-means", "hierarchical": "Ward hierarchical",
-                "density": "Density (HDBSCAN)"}
 
 
 def message_card(title: str, *, text: str, card_id: str | None = None,
@@ -47,20 +44,6 @@ def when(iso) -> str:
         return str(iso)
     zone = " UTC" if moment.utcoffset() is not None and not moment.utcoffset() else ""
     return moment.strftime("%d %b %Y, %H:%M").lstrip("0") + zone
-
-
-def percent(x) -> str:
-    """A share to one decimal for fidelity, precision, coverage: 0.996 -> '99.6%'.
-
-    Only an exact 1 reads '100%' (0.9996 reads '99.9%'), so a rule is never shown as perfect
-    when it is not.
-    """
-    if x is None or not math.isfinite(float(x)):
-        return "n/a"
-    tenths = round(float(x) * 1000) / 10
-    if float(x) < 1 and tenths >= 100:
-        tenths = 99.9
-    return f"{tenths:.1f}".removesuffix(".0") + "%"
 
 
 def facts(items: list[tuple[str, object]], *, class_name: str = "") -> html.Dl:

@@ -4,10 +4,11 @@ from __future__ import annotations
 import dash_bootstrap_components as dbc
 from dash import html
 
+from explain.view import METHOD_NAMES, kept_text, percent
+
 from .. import ids
 from . import page_ids
-from .common import METHOD_NAMES, facts, percent, status_badge, when
-from .structure import kept_text
+from .common import facts, status_badge, when
 
 DOWNLOADS = (
     ("assignments.csv", ids.DOWNLOAD_ASSIGNMENTS, "Assignments (CSV)"),

@@ -16,7 +16,7 @@ from explain.view import ResultView, kept_text, result_view
 from . import page_ids
 from .common import table
 
-__all__ = ["kept_text", "verdict", "structure_block", "depth_costs_line", "k_switcher"]
+__all__ = ["verdict", "structure_block", "depth_costs_line", "k_switcher"]
 COLOURS = {"strong": "success", "moderate": "info", "weak": "warning"}
 
 

@@ -18,7 +18,7 @@ from dash_tree import find, ids_of, walk
 from dashboard import ids
 from dashboard.app import create_app
 from dashboard.components import page_ids
-from dashboard.components.common import percent
+from explain.view import percent
 from dashboard.pages import home, not_found, run, share
 from segmentation.outputs import csv_text, rules_sql
 from segmentation.pipeline import RunOptions, run_segmentation
