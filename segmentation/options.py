@@ -21,6 +21,7 @@ K_MIN, K_MAX = 2, 16
 DEPTH_MIN, DEPTH_MAX, DEFAULT_DEPTH = 2, 4, 3
 MAX_SEED = 2**32 - 1
 MAX_FEATURES = 200
+MAX_CELLS = 20_000_000  # rows x columns a run reads (the table is refused right after reading)
 ORDER_COLUMNS = ("customer", "date", "amount", "quantity", "category", "order")
 REQUIRED_ORDER_COLUMNS = ("customer", "date", "amount")
 
@@ -59,6 +60,21 @@ def option_error(exc: ValidationError) -> OptionError:
     if error["type"] == "value_error":
         return OptionError(field, str(error["ctx"]["error"]))
     return OptionError(field, PROBLEMS.get(field, error["msg"]))
+
+
+def size_problem(rows: int, columns: int) -> str | None:
+    """What is wrong with a whole table of this size for a run, or None (more values than a run
+    reads; the reader refuses such a table as soon as it knows its size)."""
+    if rows * columns > MAX_CELLS:
+        return (f"has {rows:,} rows of {columns:,} columns ({rows * columns:,} values); a run "
+                f"reads at most {MAX_CELLS:,} values: upload a sample of the rows or fewer columns")
+    return None
+
+
+def _too_wide(columns: int) -> OptionError:
+    """Features left to the run on a table with more columns than a run can use."""
+    return OptionError("features", f"the table has {columns:,} columns and a run uses at most "
+                                   f"{MAX_FEATURES}: choose the features (at most {MAX_FEATURES})")
 
 
 def _pairs(value) -> tuple:
@@ -202,6 +218,8 @@ class RunOptions(BaseModel):
         if self.orders is not None:
             return self._order_log_checked(preview)
         columns = {c["name"]: c["role"] for c in preview.get("columns") or []}
+        if self.features is None and (preview.get("columns_total") or 0) > MAX_FEATURES:
+            raise _too_wide(preview["columns_total"])
         for field, names in (("id_column", [self.id_column] if self.id_column else []),
                              ("roles", [c for c, _ in self.roles]),
                              ("meanings", [c for c, _ in self.meanings]),
@@ -229,6 +247,16 @@ class RunOptions(BaseModel):
         if missing:
             raise OptionError(f"orders.{missing[0]}", "an order log needs this column: name it")
         return self.model_copy(update={"orders": self.orders.model_copy(update=filled)})
+
+    def check_table(self, rows: int, columns: int) -> None:
+        """Refuse a table read for a run that the run cannot take: more values than MAX_CELLS
+        (InputError), or features left to the run with more columns than MAX_FEATURES
+        (OptionError on `features`)."""
+        problem = size_problem(rows, columns)
+        if problem:
+            raise InputError(f"the table {problem}")
+        if self.features is None and self.orders is None and columns > MAX_FEATURES:
+            raise _too_wide(columns)
 
     def check(self) -> None:
         """Validate again (a copy made with model_copy(update=...) skips validation)."""

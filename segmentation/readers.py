@@ -28,6 +28,7 @@ import pyarrow.parquet as pq
 
 from .errors import InputError
 from .numbers import code_columns, comma_columns, table_decimal, type_numbers
+from .options import size_problem
 
 SAMPLE_BYTES = 64 * 1024
 SEPARATORS = (",", ";", "\t", "|")
@@ -51,7 +52,6 @@ XLSX_MAX_UNPACKED_MB = 512  # default: all entries of a workbook, unpacked (the 
 XLSX_MAX_ENTRIES = 10_000
 XLSX_MAX_RATIO = 200  # unpacked : packed, for entries over XLSX_RATIO_FROM bytes
 XLSX_RATIO_FROM = 1024 * 1024
-_XML_ENTRY_SUFFIXES = (".xml", ".rels")
 _XML_CHUNK = 64 * 1024
 
 
@@ -78,6 +78,8 @@ def read_table(path: str | os.PathLike, *, max_rows: int | None = None,
     else:
         frame = _read_delimited(path, head, name, max_rows)
     _check_rows(frame, name, max_rows)
+    if max_rows is None:
+        _check_size(len(frame), frame.shape[1], name=name)
     notes = frame.attrs.get("notes", [])
     frame = frame.reset_index(drop=True)
     frame.attrs["notes"] = list(notes)
@@ -379,7 +381,7 @@ def _read_xlsx(path: Path, name: str, max_rows: int | None, *, limit_mb: float) 
 
 
 def _check_workbook_archive(path: Path, *, name: str, limit_mb: float) -> None:
-    """Refuse a workbook that would unpack to too much (a zip bomb) or declares a DTD in its XML.
+    """Refuse a workbook that would unpack to too much (a zip bomb) or declares a DTD in any part.
 
     openpyxl trusts the zip's sizes and parses XML with the standard library, which would expand
     entities (billion laughs), so both are checked here first; declared sizes bound what zipfile
@@ -389,9 +391,8 @@ def _check_workbook_archive(path: Path, *, name: str, limit_mb: float) -> None:
         with zipfile.ZipFile(path) as archive:
             entries = archive.infolist()
             _check_workbook_sizes(entries, name=name, limit_mb=limit_mb)
-            for entry in entries:
-                is_xml = entry.filename.lower().endswith(_XML_ENTRY_SUFFIXES)
-                if is_xml and _declares_dtd(archive, entry=entry):
+            for entry in entries:  # every part, whatever its name: relationships may point anywhere
+                if not entry.is_dir() and _declares_dtd(archive, entry=entry):
                     raise InputError(
                         f"'{name}' was refused: its XML part '{entry.filename[:100]}' declares a "
                         "document type or entities, which Excel never writes; save it again from "
@@ -465,8 +466,8 @@ def _read_parquet(path: Path, name: str, max_rows: int | None) -> pd.DataFrame:
     """A Parquet file via pyarrow; an index stored by pandas comes back as ordinary columns."""
     message = f"'{name}' could not be read as Parquet: the file is damaged; export it again"
     try:
-        table = _parquet_table(path, max_rows)
-    except MemoryError:  # pa.ArrowMemoryError too: not damage, the caller reports memory
+        table = _parquet_table(path, max_rows, name=name)
+    except (MemoryError, InputError):  # pa.ArrowMemoryError too: the caller reports memory
         raise
     except (pa.ArrowException, OSError, ValueError):
         raise InputError(message) from None
@@ -483,10 +484,11 @@ def _read_parquet(path: Path, name: str, max_rows: int | None) -> pd.DataFrame:
     return frame
 
 
-def _parquet_table(path: Path, max_rows: int | None) -> pa.Table:
+def _parquet_table(path: Path, max_rows: int | None, *, name: str) -> pa.Table:
     """The whole table, or only its first `max_rows` rows without reading the rest."""
     parquet = pq.ParquetFile(path)
-    if max_rows is None:
+    if max_rows is None:   # before a small file expands to rows beyond the limit
+        _check_size(parquet.metadata.num_rows, len(parquet.schema_arrow), name=name)
         return parquet.read()
     batches = parquet.iter_batches(batch_size=max_rows)
     first = next(batches, None)
@@ -537,6 +539,13 @@ def _check_rows(frame: pd.DataFrame, name: str, max_rows: int | None) -> None:
         raise InputError(
             f"'{name}' has only {len(frame)} data row; segmentation needs at least {MIN_ROWS} rows"
         )
+
+
+def _check_size(rows: int, columns: int, *, name: str) -> None:
+    """Refuse a whole table larger than a run reads."""
+    problem = size_problem(rows, columns)
+    if problem:
+        raise InputError(f"'{name}' {problem}")
 
 
 def _empty_error(name: str) -> InputError:

@@ -166,6 +166,7 @@ def _execute(store: RunStore, run: dict, *, upload_path: str, settings: Settings
         loaded = load_input(upload_path, orders=options.to_stored()["orders"], progress=progress,
                             xlsx_max_unpacked_mb=settings.xlsx_max_unpacked_mb,
                             name=options.source or None)
+        options.check_table(*loaded.table.shape)
         if loaded.id_column and not options.id_column:
             options = options.model_copy(update={"id_column": loaded.id_column})
         output = run_segmentation(loaded.table, options=options, progress=progress,
@@ -208,7 +209,10 @@ def job_command(run_id: str, *, url: str, settings: Settings) -> tuple[list[str]
     memory = int(settings.run_memory_mb * 2**20)
     cmd = [sys.executable, "-c", _JOB_BOOT, str(memory), f"{settings.run_cpu_seconds:g}", run_id]
     env = {name: value for name, value in os.environ.items() if name not in SECRET_ENV}
-    return cmd, {**env, **_JOB_ENV, DATABASE_ENV: url, RUNNER_PID_ENV: str(os.getpid())}
+    limits = {"CLEARSEG_RUN_MEMORY_MB": f"{settings.run_memory_mb:g}",   # the job's messages
+              "CLEARSEG_RUN_CPU_SECONDS": f"{settings.run_cpu_seconds:g}"}
+    return cmd, {**env, **_JOB_ENV, **limits, DATABASE_ENV: url,
+                 RUNNER_PID_ENV: str(os.getpid())}
 
 
 def _runner_id() -> str:

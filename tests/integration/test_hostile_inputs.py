@@ -1,4 +1,5 @@
-"""Hostile uploads end in safe_preview as (None, a clear message), within the limits, the caller alive.
+"""Hostile uploads end in safe_preview as (None, a clear message), within the limits, the caller alive;
+sent on to a run anyway, the run fails with a clear message too (the reader's, or the run's limits).
 
 Every file is generated here: zip bombs written in chunks (the test never holds them in memory),
 entity-declaring workbooks, pathological CSV, damaged or expanding Parquet, and a seeded byte fuzz
@@ -19,9 +20,13 @@ import pytest
 from openpyxl import Workbook
 
 from segmentation.errors import InputError
+from segmentation.options import MAX_CELLS
 from segmentation.preview import MAX_CELL_CHARS, MAX_COLUMNS, build_preview
+from service.jobs import Runner, execute
 from service.previews import parse_limits, safe_preview
 from service.sandbox import LimitError, run_limited
+from service.settings import Settings
+from service.store import RunStore
 
 MB = 2**20
 SHEET = "xl/worksheets/sheet1.xml"
@@ -157,6 +162,14 @@ def expanding_parquet(path, *, cell_kb: int = 100):
     text = pa.DictionaryArray.from_arrays(pa.array(np.zeros(rows, dtype=np.int32)),
                                           pa.array(["x" * cell_kb * 1024]))
     pq.write_table(pa.table({"id": np.arange(rows), "text": text}), path)
+
+
+def expanding_beyond_the_preview(path):
+    """A few KB on disk, more rows than the preview reads and more values than a run reads."""
+    rows = MAX_CELLS // 2 + 1
+    zeros = pa.array(np.zeros(rows, dtype=np.int8))
+    column = pa.DictionaryArray.from_arrays(zeros, pa.array(["same"]))
+    pq.write_table(pa.table({"id": column, "text": column}), path)
 
 
 def random_bytes(path):
@@ -349,3 +362,71 @@ def test_mutated_files_give_a_preview_or_a_message(tmp_path, kind, seed):
     for path, (result, text) in list(zip(paths, outcomes))[:3]:  # the same through safe_preview
         preview, message = safe_preview(path)
         assert (preview is not None, message) == (result == "preview", text or None)
+
+
+# --- the same files sent on to a run ------------------------------------------------------------
+
+@pytest.fixture
+def store(tmp_path) -> RunStore:
+    s = RunStore(f"sqlite:///{tmp_path / 'runs.db'}")
+    s.create_schema()
+    return s
+
+
+def claimed_run(store: RunStore, path, filename: str) -> str:
+    """A run of the file taken by a runner, as if the API had sent it on whatever its preview."""
+    upload_id = store.add_upload(owner="alice", filename=filename, path=str(path),
+                                 size_bytes=path.stat().st_size, preview=None, error=None)
+    run_id = store.submit(owner="alice", title=filename, upload_id=upload_id,
+                          options={"source": filename})
+    assert store.claim("runner")["id"] == run_id
+    return run_id
+
+
+READER_REFUSES = [case for case in HOSTILE if case[0] is not expanding_parquet]
+
+
+@pytest.mark.parametrize("make, filename, expected", READER_REFUSES,
+                         ids=[case[1] for case in READER_REFUSES])
+def test_a_hostile_file_sent_to_a_run_fails_it_with_the_same_message(tmp_path, store, make,
+                                                                     filename, expected):
+    """Each is refused by the reader before it can grow, so the job runs in this process."""
+    path = tmp_path / filename
+    make(path)
+    run_id = claimed_run(store, path, filename)
+    execute(store, run_id, upload_path=str(path), settings=Settings.from_env({}))
+    run = store.run(run_id)
+    assert run["status"] == "failed" and run["message"].startswith(f"'{filename}' ")
+    assert re.search(expected, run["message"]), run["message"]
+
+
+def test_a_table_that_grows_past_the_preview_is_refused_by_the_runs_size_check(tmp_path, store):
+    path = tmp_path / "grows.parquet"
+    expanding_beyond_the_preview(path)
+    assert path.stat().st_size < 100_000
+    preview, message = safe_preview(path)
+    assert message is None and len(preview["head"]["rows"]) > 0
+    run_id = claimed_run(store, path, "grows.parquet")
+    execute(store, run_id, upload_path=str(path), settings=Settings.from_env({}))
+    rows = MAX_CELLS // 2 + 1
+    assert store.run(run_id)["message"] == (
+        f"'grows.parquet' has {rows:,} rows of 2 columns ({2 * rows:,} values); a run reads at "
+        f"most {MAX_CELLS:,} values: upload a sample of the rows or fewer columns")
+
+
+def test_a_file_that_expands_past_the_runs_memory_fails_the_run_with_a_message(tmp_path, store):
+    """Within the size check but 2 GB once read: the run's own process hits its memory limit."""
+    path = tmp_path / "expands.parquet"
+    expanding_parquet(path)
+    upload_id = store.add_upload(owner="alice", filename="expands.parquet", path=str(path),
+                                 size_bytes=path.stat().st_size, preview=None, error=None)
+    run_id = store.submit(owner="alice", title="x", upload_id=upload_id, options={})
+    settings = Settings.from_env({"CLEARSEG_RUN_MEMORY_MB": "1200"})
+    runner = Runner(store, concurrency=1, settings=settings)
+    runner.step()
+    runner.children[run_id].wait(timeout=120)
+    runner.step()
+    run = store.run(run_id)
+    assert run["status"] == "failed" and run_id not in runner.children
+    assert run["message"] == ("the table does not fit in the run's memory (1,200 MB): use fewer "
+                              "rows or features")

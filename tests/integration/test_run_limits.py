@@ -11,6 +11,8 @@ import signal
 import subprocess
 import sys
 
+import numpy as np
+import pandas as pd
 import pytest
 
 from segmentation.synthetic import make_customers
@@ -132,3 +134,24 @@ def test_the_database_url_travels_by_environment_and_the_secret_not_at_all(monke
     assert not any("pa55word" in part for part in cmd) and "ab" * 16 in cmd
     assert env["CLEARSEG_DATABASE_URL"] == url and "CLEARSEG_SECRET_KEY" not in env
     assert str(4096 * 2**20) in cmd and "7200" in cmd
+
+
+def test_a_table_wider_than_a_run_uses_is_refused_unless_features_are_chosen(tmp_path):
+    """At submission (from the preview) and right after the run reads the table: one limit."""
+    from segmentation.options import MAX_FEATURES, OptionError, RunOptions
+    from segmentation.preview import build_preview
+    path = tmp_path / "wide.csv"
+    rng = np.random.default_rng(7)
+    pd.DataFrame(rng.normal(50, 10, size=(12, MAX_FEATURES + 1)).round(2),
+                 columns=[f"c{i:04d}" for i in range(MAX_FEATURES + 1)]).to_csv(path, index=False)
+    preview = build_preview(path)   # the reader's own speed on wide tables is not tested here
+    assert preview["columns_total"] == MAX_FEATURES + 1
+    refused = (rf"^features: the table has {MAX_FEATURES + 1} columns and a run uses at most "
+               rf"{MAX_FEATURES}: choose the features \(at most {MAX_FEATURES}\)$")
+    with pytest.raises(OptionError, match=refused):
+        RunOptions().checked_against(preview)
+    with pytest.raises(OptionError, match=refused):
+        RunOptions().check_table(12, MAX_FEATURES + 1)
+    RunOptions().check_table(12, MAX_FEATURES)
+    chosen = RunOptions(features=["c0001", "c0002"]).checked_against(preview)
+    chosen.check_table(12, MAX_FEATURES + 1)
