@@ -234,3 +234,56 @@ def test_every_column_condition_selects_what_the_product_selects(product_view, l
             sql = f'SELECT "{ID}" FROM customers WHERE {condition_sql(cond, feature)}'
             got = sorted(str(r[0]) for r in engines.query(loaded_view, sql))
             assert got == expected, (cond, len(got), len(expected))
+
+
+# --- the literals and the seeded untidy run, in every engine ------------------------------------
+
+LITERALS = (0.1, 1 / 3, 70_000.0, 1e-9, -2.5e17, "O'Neil; Gold", 'x"y', "a\\b",
+            "Nord\r; DROP TABLE customers; --", "tab\tline\nbreak", "caf\u00e9 \u2713", -5)
+
+
+def _engine(name: str, request):
+    if name == "sqlite":
+        import sqlite3
+        return sqlite3.connect(":memory:")
+    if name == "duckdb":
+        import duckdb
+        return duckdb.connect()
+    import psycopg
+    url = request.getfixturevalue("postgres").fresh_database("literals")
+    return psycopg.connect(url.replace("postgresql+psycopg://", "postgresql://"), autocommit=True)
+
+
+@pytest.mark.parametrize("engine", ["sqlite", "duckdb", "postgres"])
+def test_sql_literals_read_back_exactly_in_every_engine(engine, request):
+    """Numbers as the double the rules compare with; text with quotes, a backslash, line breaks."""
+    from explain.sql import literal, quote_ident
+    con = _engine(engine, request)
+    for value in LITERALS:
+        sql = f"CAST({literal(value)} AS DOUBLE PRECISION)" if isinstance(value, float) else \
+            literal(value)
+        assert engines.query(con, f"SELECT {sql}") == [(value,)], value
+    name = quote_ident('we"ird col')
+    con.execute(f"CREATE TABLE t ({name} TEXT)")
+    con.execute("INSERT INTO t VALUES ('ok')")
+    assert engines.query(con, f"SELECT {name} FROM t") == [("ok",)]
+    con.close()
+
+
+@pytest.fixture(params=LOADS)
+def untidy_loaded(request, untidy_csv):
+    con = connect(request.param, untidy_csv, request)
+    yield con
+    con.close()
+
+
+def test_the_seeded_untidy_run_selects_its_rows_in_every_engine(untidy_run, untidy_loaded):
+    """The run the unit tests check in SQLite and DuckDB, here in PostgreSQL too, text or typed."""
+    assignments = pd.read_csv(untidy_run / "assignments.csv", dtype={ID: str}).set_index(ID)
+    rows = engines.query(untidy_loaded, (untidy_run / "rules.sql").read_text())
+    assert {str(key): seg for key, seg in rows} == assignments["segment"].to_dict()
+    for seg in load_result(untidy_run)["segments"]:
+        selected = engines.query(untidy_loaded,
+                                 f'SELECT "{ID}" FROM customers WHERE {seg["rule"]["sql"]}')
+        expected = assignments.index[assignments["segment"] == seg["id"]]
+        assert sorted(str(r[0]) for r in selected) == sorted(expected)

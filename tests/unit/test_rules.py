@@ -60,11 +60,30 @@ def test_gap_and_round_candidates():
     assert candidates[0] == 70_000.0 and all(abs(c - 68_450) <= 5_000 for c in candidates)
 
 
-def test_sql_literals_read_back_exactly_in_sqlite():
-    con = sqlite3.connect(":memory:")
-    for value in (0.1, 1 / 3, 70_000.0, 1e-9, "O'Brien", "x\"y", -5):
-        (back,) = con.execute(f"SELECT {literal(value)}").fetchone()
-        assert back == value
+LITERALS = (0.1, 1 / 3, 70_000.0, 1e-9, -2.5e17, "O'Brien", "x\"y", "a\\b", "Nord\r; DROP TABLE t; --",
+            "tab\tline\nbreak", "caf\u00e9 \u2713", -5)
+
+
+def _engine(name: str):
+    """An in-process engine (PostgreSQL is tested with the others in test_sql_engines)."""
+    if name == "sqlite":
+        return sqlite3.connect(":memory:")
+    import duckdb
+    return duckdb.connect()
+
+
+def read_back(con, value):
+    """The literal as the engine reads it; numbers as the double the rules compare with."""
+    sql = literal(value)
+    sql = f"CAST({sql} AS DOUBLE PRECISION)" if isinstance(value, float) else sql
+    return con.execute(f"SELECT {sql}").fetchone()[0]
+
+
+@pytest.mark.parametrize("engine", ["sqlite", "duckdb"])
+def test_sql_literals_read_back_exactly(engine):
+    con = _engine(engine)
+    for value in LITERALS:
+        assert read_back(con, value) == value, value
     name = quote_ident('we"ird col')
     con.execute(f"CREATE TABLE t ({name} TEXT)")
     con.execute(f"INSERT INTO t VALUES ('ok')")

@@ -1,11 +1,14 @@
-"""The rules reproduce the segments exactly: as pandas queries, as SQL in SQLite, in every figure."""
+"""The rules reproduce the segments exactly: as pandas queries, as SQL in SQLite and DuckDB (and, in
+test_sql_engines, PostgreSQL), in every figure."""
 from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+import pytest
 from sklearn.metrics import adjusted_rand_score
 
-from seeded_runs import load_result, make_untidy, original_table, sql_segments
+import engines
+from seeded_runs import load_result, make_untidy, original_table
 
 MARKERS = {"", "na", "n/a", "nan", "null", "none", "-", "--", "?", "#n/a", "missing", "<na>"}
 
@@ -62,28 +65,39 @@ def test_pandas_query_from_clauses_selects_exactly_the_assigned_rows(untidy_run,
                                    check_names=False)
 
 
-def test_rules_sql_in_sqlite_on_the_original_table_matches_assignments(untidy_run, untidy_csv):
+def loaded(engine: str, table: pd.DataFrame):
+    """The table as `customers` in an in-process engine, typed as pandas read it."""
+    if engine == "sqlite":
+        return engines.sqlite_typed(table)
+    import duckdb
+    con = duckdb.connect()
+    con.register("frame", table)
+    con.execute("CREATE TABLE customers AS SELECT * FROM frame")
+    return con
+
+
+@pytest.mark.parametrize("engine", ["sqlite", "duckdb"])
+def test_rules_sql_on_the_original_table_matches_assignments(untidy_run, untidy_csv, engine):
     table = original_table(untidy_csv)
     # the untidy cells reach the database as they are: stray spaces, 'N/A', NULL
     assert table["plan"].astype(str).str.startswith(" ").any() and table["plan"].isna().any()
-    got = sql_segments(table, (untidy_run / "rules.sql").read_text(), key="customer_id")
+    rows = engines.query(loaded(engine, table), (untidy_run / "rules.sql").read_text())
+    got = pd.Series(dict(rows))
     assignments = pd.read_csv(untidy_run / "assignments.csv").set_index("customer_id")
     assert got.notna().all()
     pd.testing.assert_series_equal(got.sort_index().astype(int),
                                    assignments["segment"].sort_index(), check_names=False)
 
 
-def test_each_segment_sql_condition_selects_its_rows(untidy_run, untidy_csv):
-    import sqlite3
+@pytest.mark.parametrize("engine", ["sqlite", "duckdb"])
+def test_each_segment_sql_condition_selects_its_rows(untidy_run, untidy_csv, engine):
     result = load_result(untidy_run)
-    table = original_table(untidy_csv)
+    con = loaded(engine, original_table(untidy_csv))
     assignments = pd.read_csv(untidy_run / "assignments.csv").set_index("customer_id")
-    con = sqlite3.connect(":memory:")
-    table.to_sql("customers", con, index=False)
     for seg in result["segments"]:
-        rows = pd.read_sql_query(f"SELECT customer_id FROM customers WHERE {seg['rule']['sql']}", con)
+        rows = engines.query(con, f"SELECT customer_id FROM customers WHERE {seg['rule']['sql']}")
         expected = assignments.index[assignments["segment"] == seg["id"]]
-        assert sorted(rows["customer_id"]) == sorted(expected)
+        assert sorted(r[0] for r in rows) == sorted(expected)
         assert seg["size"] == len(expected)
 
 
