@@ -10,13 +10,14 @@ import dash
 import dash_bootstrap_components as dbc
 import flask
 from dash import dcc, html
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from service.settings import Settings
 from service.store import RunStore
 
 from . import ids
 from .api import api
-from .auth import auth, gate
+from .auth import auth, csrf_field, csrf_token, gate
 from .errors import register as register_errors
 from .context import EXTENSION, current_owner
 from .routes import bp
@@ -53,14 +54,24 @@ def _create_schema(store: RunStore) -> None:
 
 
 def _ensure_session() -> None:
-    """Give every browser its owner id on its first request (a before_request hook)."""
+    """Give every browser its owner id and form token on its first request (before_request)."""
     current_owner()
+    csrf_token()
+
+
+def _trust_proxies(server: flask.Flask, hops: int) -> None:
+    """Behind `hops` reverse proxies, take the client's address and scheme from the
+    X-Forwarded-For/-Proto headers they set (and no more hops than that, so a client cannot
+    choose its own address); with none, the connection's peer is the client."""
+    if hops > 0:
+        server.wsgi_app = ProxyFix(server.wsgi_app, x_for=hops, x_proto=hops)
 
 
 def _navbar() -> dbc.Navbar:
     signed_in = bool(flask.has_request_context() and flask.session.get("user"))
-    signout = html.Form(html.Button("Sign out", type="submit", id="signout-button",
-                                    className="btn btn-link btn-sm"),
+    signout = html.Form([csrf_field(),
+                         html.Button("Sign out", type="submit", id="signout-button",
+                                     className="btn btn-link btn-sm")],
                         action="/signout", method="POST") if signed_in else None
     return dbc.Navbar(dbc.Container([
         dbc.NavbarBrand("Clearseg", href="/", className="fw-semibold"),
@@ -94,7 +105,8 @@ def create_app(settings: Settings | None = None, *, local: bool = False) -> dash
     server = flask.Flask("clearseg")
     store = RunStore(settings.database_url)
     _create_schema(store)
-    server.extensions[EXTENSION] = {"store": store, "settings": settings}
+    server.extensions[EXTENSION] = {"store": store, "settings": settings, "local": local}
+    _trust_proxies(server, settings.proxy_hops)
     server.config.update(
         SECRET_KEY=_secret_key(settings, local=local),
         MAX_CONTENT_LENGTH=settings.max_upload_bytes,

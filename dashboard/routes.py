@@ -17,6 +17,7 @@ from service import usecases
 from service.segment_names import names_of
 from service.usecases import UseCaseError
 
+from .auth import csrf_valid
 from .components.access import load_result, lookup_share, stored_result
 from .context import current_owner, get_settings, get_store, visible_run
 from .plain_pages import plain_page
@@ -63,8 +64,16 @@ def _store_upload(save, filename: str) -> flask.Response:
     return flask.redirect(f"/?upload={upload.id}")
 
 
+def form_expired() -> flask.Response:
+    """The answer to a form sent without this session's token: an old page, or another site's."""
+    return _plain_page("Form expired", "This form has expired or was sent from another page. "
+                       "Go back, reload the page and try again.", 400)
+
+
 @bp.post("/upload")
 def upload():
+    if not csrf_valid():
+        return form_expired()
     file = flask.request.files.get("file")
     if file is None or not file.filename:
         return flask.redirect("/?upload_error=" + quote("Choose a file to upload first."))
@@ -73,6 +82,8 @@ def upload():
 
 @bp.post("/samples/<name>")
 def sample(name: str):
+    if not csrf_valid():
+        return form_expired()
     if name not in SAMPLES:
         return _plain_page("Unknown sample", "Pick one of the sample data sets on the home page.", 404)
     return _store_upload(lambda path: write_sample(name, path), SAMPLES[name]["filename"])

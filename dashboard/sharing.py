@@ -3,9 +3,8 @@
 A share view renders a filtered copy of the Result built from allowlists: segments with their
 rules, profiles and strategy cards, the figures' data and the dataset's statistics, without the
 upload's name, the id column or any id value, and with the point sample binned per segment, so it
-shows no individual customer. Failed link attempts are counted per client address in the store's
-`signin_failures` table under "share:<address>"; after `limit` failures within FAILURE_WINDOW
-seconds the address is held back for COOL_DOWN seconds ("share-block:<address>").
+shows no individual customer. Failed link attempts are counted per client address by the
+service's one throttle (service.throttle, re-exported here for the pages).
 Nothing here imports Dash or Flask.
 """
 from __future__ import annotations
@@ -13,15 +12,10 @@ from __future__ import annotations
 import copy
 import math
 import re
-import time
-
-from sqlalchemy import case, delete, insert, select, update
-from sqlalchemy.exc import IntegrityError
 
 from explain.density import density_grids, nice_step
 from segmentation.result import Result
-from service.schema import signin_failures
-from service.store import RunStore
+from service.throttle import clear_share_failures, record_share_failure, share_blocked
 
 SEGMENT_KEYS = ("id", "name", "size", "share", "cluster_size", "precision", "coverage", "rule",
                 "profile", "strategy")
@@ -33,8 +27,6 @@ PARAM_KEYS = ("method", "k", "features", "max_depth", "seed")
 PLOT_KEYS = ("telling_features", "points", "distributions", "correlation", "dendrogram")
 EXAMPLE = re.compile(r" \(for example .*\)(?=\.?$)")
 PATH_LIKE = re.compile(r"[\\/]")
-FAILURE_WINDOW = 600.0
-COOL_DOWN = 600.0
 
 
 # --- the share payload -------------------------------------------------------------------------
@@ -137,58 +129,6 @@ def share_result(result: Result) -> Result:
                   schema_version=result.schema_version)
 
 
-# --- failed link attempts ----------------------------------------------------------------------
+# --- failed link attempts: counted by the service's one throttle --------------------------------
 
-def _keys(address: str) -> tuple[str, str]:
-    return f"share:{address}"[:200], f"share-block:{address}"[:200]
-
-
-def share_blocked(store: RunStore, *, address: str, now: float | None = None) -> bool:
-    """True while `address` is held back after too many failed link attempts."""
-    now = time.time() if now is None else now
-    with store.reading() as con:
-        since = con.execute(select(signin_failures.c.last_at)
-                            .where(signin_failures.c.key == _keys(address)[1])).scalar()
-    return since is not None and now - since < COOL_DOWN
-
-
-def _count_failure(store: RunStore, *, key: str, now: float) -> int:
-    """Add one failure to the window of `key` (a new window once the last one is over)."""
-    col = signin_failures.c
-    fresh = col.last_at < now - FAILURE_WINDOW
-    bump = (update(signin_failures).where(col.key == key)
-            .values(failures=case((fresh, 1), else_=col.failures + 1),
-                    last_at=case((fresh, now), else_=col.last_at)))
-    for _ in range(3):
-        with store.engine.begin() as con:
-            if con.execute(bump).rowcount == 1:
-                return int(con.execute(select(col.failures).where(col.key == key)).scalar())
-        try:
-            with store.engine.begin() as con:
-                con.execute(insert(signin_failures).values(key=key, failures=1, last_at=now))
-            return 1
-        except IntegrityError:  # another worker made the row first: bump it
-            continue
-    return 1
-
-
-def record_share_failure(store: RunStore, *, address: str, limit: int,
-                         now: float | None = None) -> bool:
-    """Count a failed link attempt from `address`; True when it starts the address's cool-down."""
-    now = time.time() if now is None else now
-    count_key, block_key = _keys(address)
-    if _count_failure(store, key=count_key, now=now) < limit:
-        return False
-    try:
-        with store.engine.begin() as con:
-            con.execute(delete(signin_failures).where(signin_failures.c.key.in_(_keys(address))))
-            con.execute(insert(signin_failures).values(key=block_key, failures=limit, last_at=now))
-    except IntegrityError:  # another worker blocked it at the same moment
-        pass
-    return True
-
-
-def clear_share_failures(store: RunStore, *, address: str) -> None:
-    """Forget an address's failed link attempts and lift its cool-down."""
-    with store.engine.begin() as con:
-        con.execute(delete(signin_failures).where(signin_failures.c.key.in_(_keys(address))))
+__all__ = ["clear_share_failures", "record_share_failure", "share_blocked", "share_result"]

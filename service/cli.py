@@ -32,6 +32,8 @@ def build_parser() -> Parser:
     users.add_argument("username", nargs="?")
     users.add_argument("--password-stdin", action="store_true",
                        help="read the password from standard input instead of prompting")
+    users.add_argument("--force", action="store_true",
+                       help="remove: remove the last editor too (nobody can sign in then)")
     users.add_argument("--database", help=DATABASE_HELP)
     migrate = sub.add_parser("migrate", help="bring the database to the newest schema revision")
     migrate.add_argument("--database", help=DATABASE_HELP)
@@ -103,7 +105,8 @@ def _read_password(args) -> str:
 
 
 def command_users(args) -> int:
-    """Add, remove, list editors or set a password."""
+    """Add, remove, list editors or set a password (removal and a new password end the editor's
+    sessions; the last editor is removed only with --force)."""
     from .accounts import Accounts
 
     store = _store(args)
@@ -111,12 +114,12 @@ def command_users(args) -> int:
     accounts = Accounts(store)
     if args.action == "list":
         for user in accounts.list():
-            print(f"{user['username']}\tcreated {user['created_at']}")
+            print(f"{user.username}\tcreated {user.created_at}")
         return 0
     if not args.username:
         raise InputError(f"users {args.action} needs a user name")
     if args.action == "remove":
-        accounts.remove(args.username)
+        accounts.remove(args.username, force=args.force)
     elif args.action == "add":
         accounts.add(args.username, _read_password(args))
     else:

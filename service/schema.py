@@ -1,8 +1,9 @@
-"""Tables of the run store (SQLAlchemy Core): uploads, runs (jobs), artifacts, share links."""
+"""Tables of the run store (SQLAlchemy Core): uploads, runs (jobs), artifacts, share links, users
+and the throttle's counts."""
 from __future__ import annotations
 
 from sqlalchemy import (Boolean, Column, Float, ForeignKey, Index, Integer, LargeBinary, MetaData,
-                        String, Table, Text)
+                        String, Table, Text, text)
 
 metadata = MetaData()
 
@@ -71,12 +72,16 @@ users = Table(
     Column("username", String(64), nullable=False, unique=True),
     Column("password_hash", String(255), nullable=False),
     Column("created_at", String(32), nullable=False),
+    # bumped by sign-out, a new password and removal: a cookie naming an older one is void
+    Column("session_generation", Integer, nullable=False, default=0, server_default=text("0")),
+    Column("removed_at", String(32)),             # set when removed: the row stays as a tombstone
 )
 
-signin_failures = Table(
-    "signin_failures", metadata,
-    Column("key", String(200), primary_key=True),   # "user:<name>" or "addr:<address>"
+throttle = Table(
+    "throttle", metadata,                         # failed attempts per key (service.throttle)
+    Column("key", String(200), primary_key=True),   # "user:<name>", "addr:<address>", "share:..."
     Column("failures", Integer, nullable=False),
+    Column("first_at", Float, nullable=False),      # the failure that opened the current window
     Column("last_at", Float, nullable=False),
 )
 

@@ -40,6 +40,14 @@ def _positive_int(env, name: str, default) -> int:
     return int(value)
 
 
+def _count(env, name: str, default: int) -> int:
+    """A whole number of at least 0; unset or empty takes the default."""
+    value = env.get(name, "").strip() or str(default)
+    if not value.isdigit():
+        raise InputError(f"{name} must be a whole number of at least 0, not {value!r}")
+    return int(value)
+
+
 def _positive_number(env, name: str, default: float) -> float:
     """A positive number; unset or empty takes the default."""
     raw = env.get(name, "").strip()
@@ -111,6 +119,7 @@ class Settings:
     run_wall_seconds: float = RUN_WALL_SECONDS
     cancel_grace_seconds: float = CANCEL_GRACE_SECONDS
     max_queued_per_user: int = MAX_QUEUED_PER_USER
+    proxy_hops: int = 0             # reverse proxies in front whose X-Forwarded-* are trusted
     public_url: str | None = None                    # None: share links follow the request's host
     storage_quota_mb: float = STORAGE_QUOTA_MB       # uploads each user may keep
 
@@ -136,6 +145,7 @@ class Settings:
             xlsx_max_unpacked_mb=_positive_number(env, "CLEARSEG_XLSX_MAX_UNPACKED_MB",
                                                   XLSX_MAX_UNPACKED_MB),
             **_run_limits(env),
+            proxy_hops=_count(env, "CLEARSEG_PROXY_HOPS", 0),
             public_url=_public_url(env),
             storage_quota_mb=_positive_number(env, "CLEARSEG_STORAGE_QUOTA_MB", STORAGE_QUOTA_MB),
         )

@@ -99,9 +99,17 @@ def wait_healthy(url: str, *, proc=None, log: Path | None = None, timeout: float
     raise RuntimeError(f"server not healthy after {timeout}s")
 
 
+def csrf_token(session: requests.Session, url: str) -> str:
+    """The form token of this client's session: what the page's forms send as `csrf`."""
+    r = session.get(f"{url}/csrf-token", allow_redirects=False, timeout=60)
+    assert r.status_code == 200, r.text
+    return r.json()["csrf"]
+
+
 def upload_sample(session: requests.Session, url: str, name: str = "customers") -> str:
     """Pick a sample data set; returns the upload id."""
-    r = session.post(f"{url}/samples/{name}", allow_redirects=False, timeout=60)
+    r = session.post(f"{url}/samples/{name}", data={"csrf": csrf_token(session, url)},
+                     allow_redirects=False, timeout=60)
     assert r.status_code == 302, r.text
     return r.headers["Location"].split("upload=")[1]
 

@@ -9,6 +9,7 @@ import dash_bootstrap_components as dbc
 from dash import dcc, html
 
 from .. import ids
+from ..auth import csrf_field
 from ..components import page_ids
 from ..components.common import section
 from ..components.preview import preview_section
@@ -26,6 +27,7 @@ def upload_form() -> html.Form:
     """A plain multipart form posting the file to /upload (streamed to disk by the server)."""
     file_input = dcc.Input(type="file", name="file", id=ids.UPLOAD_DATA, className="file-input")
     return html.Form([
+        csrf_field(),
         dbc.Label("Customer table or order log", html_for=ids.UPLOAD_DATA, class_name="small"),
         html.Div([file_input,
                   html.Button("Upload", type="submit", id=ids.UPLOAD_SUBMIT,
@@ -40,6 +42,7 @@ def upload_form() -> html.Form:
 def sample_forms() -> html.Div:
     """One small POST form per sample data set."""
     items = [html.Form([
+        csrf_field(),
         html.Div([html.Div(sample["title"], className="small fw-semibold"),
                   html.Code(sample["filename"], className="small")]),
         html.Button("Use", type="submit", className="btn btn-outline-primary btn-sm"),

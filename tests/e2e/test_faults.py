@@ -21,7 +21,7 @@ from sqlalchemy import event
 from segmentation.synthetic import make_customers
 from service.jobs import RUNNER_STALE_SECONDS
 from service.store import RunStore
-from servers import Gunicorn, Worker, upload_sample, wait_run
+from servers import Gunicorn, Worker, csrf_token, upload_sample, wait_run
 
 MESSAGE = "the database is not reachable right now; try again in a moment"
 PAGE_MESSAGE = "The database is not reachable right now; try again in a moment."
@@ -259,7 +259,7 @@ def test_postgres_outage_answers_503_and_all_recovers_without_restarts(tmp_path,
         alice = requests.Session()
         body = _csv(tmp_path, 30_000).read_bytes()
         r = alice.post(f"{web.url}/upload", files={"file": ("c.csv", body)}, allow_redirects=False,
-                       timeout=60)
+                       data={"csrf": csrf_token(alice, web.url)}, timeout=60)
         upload_id = r.headers["Location"].split("upload=")[1]
         run_id = alice.post(f"{web.url}/api/runs", json={"upload_id": upload_id, "k": 3},
                             timeout=30).json()["id"]
@@ -300,7 +300,7 @@ def test_a_locked_sqlite_database_answers_503_not_500(tmp_path):
     web = Gunicorn(instance, workers=2, CLEARSEG_SQLITE_BUSY_MS=300).start()
     try:
         alice = requests.Session()
-        upload_id = upload_sample(alice, web.url)
+        upload_id, token = upload_sample(alice, web.url), csrf_token(alice, web.url)
         holder = sqlite3.connect(instance / "clearseg.db", isolation_level=None)
         holder.execute("BEGIN IMMEDIATE")   # another process holds the write lock
         try:
@@ -308,7 +308,7 @@ def test_a_locked_sqlite_database_answers_503_not_500(tmp_path):
             _assert_unavailable(alice.post(f"{web.url}/api/runs", json={"upload_id": upload_id},
                                            timeout=30), page=False)
             _assert_unavailable(alice.post(f"{web.url}/samples/customers", allow_redirects=False,
-                                           timeout=30), page=True)
+                                           data={"csrf": token}, timeout=30), page=True)
             assert time.monotonic() - started < 10
             home = alice.get(f"{web.url}/", timeout=30)   # reads may go on beside the writer
             assert home.status_code in (200, 503) and "Traceback" not in home.text

@@ -244,7 +244,8 @@ def app(tmp_path_factory):
 def upload_page(app, data: bytes, *, filename: str) -> tuple[Path, list[str]]:
     """POST /upload, then the preview page and its routing call: (stored file, content strings)."""
     client = app.server.test_client()
-    posted = client.post("/upload", data={"file": (io.BytesIO(data), filename)},
+    token = client.get("/csrf-token").get_json()["csrf"]
+    posted = client.post("/upload", data={"csrf": token, "file": (io.BytesIO(data), filename)},
                          content_type="multipart/form-data")
     assert posted.status_code == 302 and posted.location.startswith("/?upload="), posted.status_code
     page = client.get(posted.location)

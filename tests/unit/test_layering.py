@@ -28,8 +28,10 @@ def lint(root: Path) -> subprocess.CompletedProcess:
 
 
 def verdicts(output: str) -> dict[str, str]:
-    """{contract name: "KEPT" | "BROKEN"} from lint-imports' report."""
-    found = re.findall(r"^(.+?) (KEPT|BROKEN)$", output, flags=re.MULTILINE)
+    """{contract name: "KEPT" | "BROKEN"} from lint-imports' report (which may add how many
+    imports a contract's ignore_imports let through)."""
+    found = re.findall(r"^(.+?) (KEPT|BROKEN)(?: \(\d+ ignored imports?\))?$", output,
+                       flags=re.MULTILINE)
     return {name.strip(): verdict for name, verdict in found}
 
 
