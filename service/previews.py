@@ -16,6 +16,12 @@ from .settings import Settings
 logger = logging.getLogger(__name__)
 
 
+def clean_upload_name(filename) -> str:
+    """An upload's name as stored and shown: no control character (PostgreSQL refuses a NUL in
+    text; a line break would split a message), at most 255 characters."""
+    return "".join(ch for ch in str(filename) if ch.isprintable())[:255].strip()
+
+
 def parse_limits(settings: Settings | None = None) -> tuple[int, float]:
     """(memory in bytes, seconds) allowed for parsing one upload (settings: from the environment
     when not given)."""

@@ -17,7 +17,7 @@ from segmentation.errors import InputError
 from segmentation.options import OptionError, RunOptions
 
 from .ids import new_id
-from .previews import safe_preview
+from .previews import clean_upload_name, safe_preview
 from .repositories import RunRecord, ShareRecord, UploadRecord
 from .settings import Settings
 from .store import ACTIVE, RunStore
@@ -87,7 +87,7 @@ def store_upload(store: RunStore, settings: Settings, *, owner: str, filename: s
     """Save a file under a fresh id (`save(path)` writes it), within the owner's quota, preview
     it and record it; nothing is left on disk when it is refused or fails."""
     _check_quota(store, settings, owner=owner, adding=0)
-    upload_id, name = new_id(), filename[:255]
+    upload_id, name = new_id(), clean_upload_name(filename)
     suffix = Path(name).suffix.lower()
     folder = upload_folder(settings, upload_id)
     folder.mkdir(parents=True, exist_ok=True)
@@ -147,17 +147,28 @@ def _own_run(store: RunStore, *, owner: str, run_id) -> RunRecord:
     return run
 
 
+def _check_queue(store: RunStore, settings: Settings | None, *, owner: str) -> None:
+    """Refuse (429) a run beyond the owner's queued quota (settings: from the environment)."""
+    limit = (settings or Settings.from_env()).max_queued_per_user
+    if store.queue.queued_count(owner) >= limit:
+        raise UseCaseError(f"You already have {limit} runs waiting for a runner, the most one "
+                           "user may queue: wait until one starts or cancel one, then try again.",
+                           status=429)
+
+
 def submit_run(store: RunStore, *, owner: str, upload_id,
                options_for: Callable[[UploadRecord], RunOptions],
-               title: str | None = None) -> RunRecord:
+               settings: Settings | None = None, title: str | None = None) -> RunRecord:
     """Queue a run of the owner's readable upload with the options `options_for(upload)` builds
-    (and checks against its preview); a bad option is refused (422) before any run exists. The
-    run is titled after the upload unless `title` is given."""
+    (and checks against its preview); a bad option is refused (422) before any run exists, a
+    run beyond the owner's queued quota too (429). The run is titled after the upload unless
+    `title` is given."""
     upload = store.uploads.get(str(upload_id), owner=owner) if upload_id else None
     if upload is None:
         raise UseCaseError(NO_UPLOAD, status=404)
     if upload.error:
         raise UseCaseError(upload.error, status=400)
+    _check_queue(store, settings, owner=owner)
     try:
         options = options_for(upload)
     except OptionError as exc:
@@ -177,11 +188,14 @@ def cancel_run(store: RunStore, *, owner: str, run_id) -> RunRecord:
     return store.runs.get(run.id)
 
 
-def retry_run(store: RunStore, *, owner: str, run_id) -> RunRecord:
-    """Queue the owner's failed or cancelled run again, if its upload is still there."""
+def retry_run(store: RunStore, *, owner: str, run_id,
+              settings: Settings | None = None) -> RunRecord:
+    """Queue the owner's failed or cancelled run again, if its upload is still there and the
+    owner's queued quota allows."""
     run = _own_run(store, owner=owner, run_id=run_id)
     if run.status not in ("failed", "cancelled"):
         raise UseCaseError("only a failed or cancelled run can run again", status=409)
+    _check_queue(store, settings, owner=owner)
     if run.upload_id is None or store.uploads.get(run.upload_id, owner=owner) is None:
         raise UseCaseError("the uploaded file of this run was deleted: upload it again",
                            status=409)

@@ -3,6 +3,7 @@ and the recovery of runs a dead runner left behind."""
 from __future__ import annotations
 
 import gzip
+import json
 import time
 from typing import TYPE_CHECKING
 
@@ -21,6 +22,34 @@ RECOVERED = "the runner stopped while this run was going (crash or restart); run
 FORGET_RUNNERS_AFTER = 86_400.0
 
 
+DAMAGED_OPTIONS = ("this run's stored settings are damaged and cannot be read: start a new run "
+                   "from the upload")
+_RUNNING = runs.alias("running_runs")
+_BUSY = (select(func.count()).select_from(_RUNNING)
+         .where(_RUNNING.c.owner == runs.c.owner, _RUNNING.c.status == "running")
+         .scalar_subquery())
+# Round robin across users: the oldest queued run of the user with the fewest runs running, so
+# one user's long queue never holds back another user's first run.
+_NEXT_FAIR = (select(runs.c.id, runs.c.options).where(runs.c.status == "queued")
+              .order_by(_BUSY, runs.c.created_at, runs.c.id).limit(1))
+
+
+def _claimed_by(runner_id: str) -> dict:
+    """The columns of a run a runner has just taken."""
+    return dict(status="running", runner=runner_id, started_at=now_iso(), heartbeat_at=time.time(),
+                stage="reading", progress=0.0, message="starting", attempts=runs.c.attempts + 1)
+
+
+def _readable(options) -> bool:
+    """True when a run's stored options are a JSON object (or empty: the defaults)."""
+    if not options:
+        return True
+    try:
+        return isinstance(json.loads(options), dict)
+    except (ValueError, TypeError):
+        return False
+
+
 class _NotRunning(Exception):
     """The run left the running state before its result could be stored."""
 
@@ -33,21 +62,28 @@ class QueueRepository:
         self.runs = RunRepository(db)
 
     def claim(self, runner_id: str) -> RunRecord | None:
-        """Take the oldest queued run; compare-and-set, so two runners never take the same one."""
+        """Take the next queued run fairly (see _NEXT_FAIR); compare-and-set, so two runners never
+        take the same one. A run whose stored options are not readable JSON is failed with a
+        message of its own instead of being started."""
         for _ in range(20):
             with self.db.engine.begin() as con:  # SQLite: write-locked from the start; PG: skip locked
-                run_id = con.execute(select(runs.c.id).where(runs.c.status == "queued")
-                                     .order_by(runs.c.created_at, runs.c.id).limit(1)
-                                     .with_for_update(skip_locked=True)).scalar()
-                if run_id is None:
+                row = con.execute(_NEXT_FAIR.with_for_update(skip_locked=True)).first()
+                if row is None:
                     return None
-                taken = con.execute(update(runs).where(runs.c.id == run_id, runs.c.status == "queued")
-                                    .values(status="running", runner=runner_id, started_at=now_iso(),
-                                            heartbeat_at=time.time(), stage="reading", progress=0.0,
-                                            message="starting", attempts=runs.c.attempts + 1)).rowcount
-            if taken == 1:
-                return self.runs.get(run_id)
+                values = (_claimed_by(runner_id) if _readable(row.options) else
+                          dict(status="failed", message=DAMAGED_OPTIONS, finished_at=now_iso()))
+                taken = con.execute(update(runs).where(runs.c.id == row.id,
+                                                       runs.c.status == "queued")
+                                    .values(**values)).rowcount
+            if taken == 1 and values["status"] == "running":
+                return self.runs.get(row.id)
         return None
+
+    def queued_count(self, owner: str) -> int:
+        """How many of the owner's runs are waiting for a runner."""
+        with self.db.reading() as con:
+            return con.execute(select(func.count()).select_from(runs).where(
+                runs.c.owner == owner, runs.c.status == "queued")).scalar_one()
 
     def report_progress(self, run_id: str, *, stage: str, progress: float, message: str) -> bool:
         """Write a running job's stage and progress; True if the user asked to cancel it."""

@@ -430,3 +430,20 @@ def test_a_file_that_expands_past_the_runs_memory_fails_the_run_with_a_message(t
     assert run["status"] == "failed" and run_id not in runner.children
     assert run["message"] == ("the table does not fit in the run's memory (1,200 MB): use fewer "
                               "rows or features")
+
+
+def test_an_upload_name_with_control_characters_is_stored_cleaned_on_postgresql(tmp_path, postgres):
+    """PostgreSQL refuses a NUL in text: the name is cleaned before it is stored, nothing is left
+    behind on disk, and the preview's messages name the cleaned file."""
+    from service.usecases import store_upload
+    url = postgres.fresh_database("upload_names")
+    pg = RunStore(url)
+    pg.create_schema()
+    settings = Settings.from_env({"CLEARSEG_DATABASE_URL": url,
+                                  "CLEARSEG_UPLOAD_DIR": str(tmp_path / "uploads")})
+    record = store_upload(pg, settings, owner="alice", filename="cust\x00omers\r\n\x1b[31m.csv",
+                          save=lambda path: path.write_bytes(TABLE.to_csv(index=False).encode()))
+    assert record.filename == "customers[31m.csv" and record.error is None
+    assert pg.upload(record.id, owner="alice")["filename"] == "customers[31m.csv"
+    assert [p.name for p in (tmp_path / "uploads").iterdir()] == [record.id]
+    pg.engine.dispose()

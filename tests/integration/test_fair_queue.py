@@ -1,0 +1,106 @@
+"""The queue is fair across users and each user's queue is bounded, on SQLite and PostgreSQL.
+
+A runner takes the oldest queued run of the user with the fewest runs running, so one editor's
+long queue never holds back another editor's first run; a run beyond a user's queued quota is
+refused with a message (the API answers 429). A run whose stored options are damaged fails with a
+message of its own instead of blocking a runner.
+"""
+from __future__ import annotations
+
+import pytest
+
+from dashboard.app import create_app
+from service import usecases
+from service.repositories.queue import DAMAGED_OPTIONS
+from service.settings import Settings
+from service.usecases import UseCaseError
+
+ALICE, BOB, CAROL = "a" * 32, "b" * 32, "c" * 32
+
+
+def _queue(store, owner: str, *, second: int, upload_id=None) -> str:
+    """A queued run of owner's created at 00:00:<second>, so the order is known."""
+    run_id = store.submit(owner=owner, title="t", options={}, upload_id=upload_id)
+    with store.engine.begin() as con:
+        con.exec_driver_sql("UPDATE runs SET created_at = %s WHERE id = %s"
+                            if store.url.startswith("postgresql") else
+                            "UPDATE runs SET created_at = ? WHERE id = ?",
+                            (f"2026-01-01T00:00:{second:02d}+00:00", run_id))
+    return run_id
+
+
+def test_a_second_users_run_is_taken_before_the_first_users_backlog(store):
+    alice = [_queue(store, ALICE, second=i) for i in range(6)]
+    bob = _queue(store, BOB, second=30)
+    carol = _queue(store, CAROL, second=40)
+    taken = [store.claim("runner-1")["id"] for _ in range(5)]
+    # round robin: each user with nothing running comes first, oldest run first
+    assert taken == [alice[0], bob, carol, alice[1], alice[2]]
+
+
+def test_the_user_with_fewer_runs_running_goes_first_whoever_queued_first(store):
+    alice = [_queue(store, ALICE, second=i) for i in range(3)]
+    assert store.claim("r")["id"] == alice[0]
+    bob = [_queue(store, BOB, second=10 + i) for i in range(2)]
+    assert store.claim("r")["id"] == bob[0]          # alice has one running, bob none
+    assert store.claim("r")["id"] == alice[1]        # one each: the older run
+    assert store.fail(alice[0], "done") and store.fail(alice[1], "done")
+    assert store.claim("r")["id"] == alice[2]        # alice now has none running, bob one
+    assert store.claim("r")["id"] == bob[1] and store.claim("r") is None
+
+
+def test_a_run_with_damaged_options_fails_with_its_own_message(store):
+    broken = _queue(store, ALICE, second=1)
+    good = _queue(store, BOB, second=2)
+    with store.engine.begin() as con:
+        con.exec_driver_sql("UPDATE runs SET options = '{not json' WHERE id = "
+                            + ("%s" if store.url.startswith("postgresql") else "?"), (broken,))
+    assert store.claim("r")["id"] == good
+    with store.engine.begin() as con:
+        status, message = con.exec_driver_sql(
+            "SELECT status, message FROM runs WHERE id = "
+            + ("%s" if store.url.startswith("postgresql") else "?"), (broken,)).one()
+    assert status == "failed" and message == DAMAGED_OPTIONS
+    assert store.claim("r") is None
+
+
+def _upload(store, owner: str) -> str:
+    return store.add_upload(owner=owner, filename="c.csv", path="/nonexistent/c.csv",
+                            size_bytes=10, preview=None, error=None)
+
+
+def test_a_run_beyond_the_queued_quota_is_refused_until_one_starts(store):
+    settings = Settings.from_env({"CLEARSEG_MAX_QUEUED_PER_USER": "3"})
+    upload_id = _upload(store, ALICE)
+
+    def submit(owner=ALICE, up=upload_id):
+        return usecases.submit_run(store, owner=owner, upload_id=up, settings=settings,
+                                   options_for=lambda upload: usecases.RunOptions())
+    for _ in range(3):
+        submit()
+    with pytest.raises(UseCaseError) as refused:
+        submit()
+    assert refused.value.status == 429 and "3 runs waiting" in refused.value.message
+    assert store.queue.queued_count(ALICE) == 3
+    submit(owner=BOB, up=_upload(store, BOB))          # another user is not held back
+    assert {store.claim("r")["owner"] for _ in range(2)} == {ALICE, BOB}
+    submit()                                           # one started: room for one more
+    assert store.queue.queued_count(ALICE) == 3
+
+
+def test_the_api_answers_429_with_the_message_when_the_quota_is_hit(tmp_path, monkeypatch):
+    monkeypatch.setenv("CLEARSEG_MAX_QUEUED_PER_USER", "2")
+    settings = Settings.from_env({"CLEARSEG_DATABASE_URL": f"sqlite:///{tmp_path / 'q.db'}",
+                                  "CLEARSEG_UPLOAD_DIR": str(tmp_path / "uploads"),
+                                  "CLEARSEG_SECRET_KEY": "k" * 40,
+                                  "CLEARSEG_SECURE_COOKIES": "0"})
+    app = create_app(settings, local=True)
+    store = app.server.extensions["clearseg"]["store"]
+    upload_id = _upload(store, ALICE)
+    client = app.server.test_client()
+    with client.session_transaction("/", base_url="http://localhost") as session:
+        session["uid"] = ALICE
+    answers = [client.post("/api/runs", json={"upload_id": upload_id}) for _ in range(3)]
+    assert [a.status_code for a in answers] == [201, 201, 429]
+    assert "2 runs waiting for a runner" in answers[2].get_json()["error"]
+    assert store.queue.queued_count(ALICE) == 2
