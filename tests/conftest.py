@@ -28,8 +28,10 @@ def pytest_collection_modifyitems(config, items) -> None:
 INVALID_RESULTS: list[str] = []   # schema errors of results written during the current test
 
 
-def _validated(to_dict):
-    """`to_dict` that also checks what it returns against docs/result.schema.json."""
+def _validated(to_dict, valid: set):
+    """`to_dict` that also checks what it returns against docs/result.schema.json (a result
+    already found valid, by its digest in `valid`, is not checked again)."""
+    import hashlib
     import json
 
     import jsonschema
@@ -39,8 +41,13 @@ def _validated(to_dict):
 
     def checked(self):
         data = to_dict(self)
+        digest = hashlib.blake2b(json.dumps(data, sort_keys=True).encode()).digest()
+        if digest in valid:
+            return data
         error = jsonschema.exceptions.best_match(validator.iter_errors(data))
-        if error is not None:
+        if error is None:
+            valid.add(digest)
+        else:
             where = "/".join(map(str, error.absolute_path)) or "(top level)"
             INVALID_RESULTS.append(f"{where}: {error.message[:300]}")
         return data
@@ -52,9 +59,9 @@ def results_follow_the_schema():
     """Every Result the suite writes (to_dict, hence to_json) is checked against the schema."""
     from segmentation.result import Result, RunResult
 
-    saved = {cls: cls.to_dict for cls in (Result, RunResult)}
+    saved, valid = {cls: cls.to_dict for cls in (Result, RunResult)}, set()
     for cls, to_dict in saved.items():
-        cls.to_dict = _validated(to_dict)
+        cls.to_dict = _validated(to_dict, valid)
     yield
     for cls, to_dict in saved.items():
         cls.to_dict = to_dict
