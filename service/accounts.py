@@ -139,6 +139,12 @@ class Users:
                     session_generation=users.c.session_generation + 1)).rowcount != 1:
                 raise InputError(f"no user '{username}'")
 
+    def _rehash(self, user_id: str, password: str) -> None:
+        """Store a hash of the former form again as werkzeug's (the sessions go on)."""
+        with self.db.engine.begin() as con:
+            con.execute(update(users).where(users.c.id == user_id, ACTIVE)
+                        .values(password_hash=hash_password(password)))
+
     def end_sessions(self, user_id: str) -> None:
         """Void every session cookie of this editor (sign-out)."""
         with self.db.engine.begin() as con:
@@ -210,6 +216,8 @@ class Accounts(Users):
         good = check_password(password, found[1] if found else DUMMY_HASH) and found is not None
         if good:
             self.throttle.clear(account)
+            if found[1].startswith("scrypt$"):
+                self._rehash(found[0].id, password)
             return found[0], 0.0
         self.throttle.fail(account)
         self.throttle.fail(client)

@@ -42,10 +42,13 @@ def test_passwords_are_salted_werkzeug_scrypt_hashes_and_old_ones_still_verify()
     assert check_password(OLD_PASSWORD, OLD_HASH) and not check_password(OLD_PASSWORD + "!", OLD_HASH)
 
 
-def test_an_editor_with_an_old_hash_signs_in(accounts):
+def test_an_editor_with_an_old_hash_signs_in_and_gets_a_new_one(accounts):
     user_id = accounts.add("ana", "long enough pw")
     with accounts.db.engine.begin() as con:
         con.exec_driver_sql("UPDATE users SET password_hash = ?", (OLD_HASH,))
+    assert accounts.sign_in("ana", OLD_PASSWORD, address="1.2.3.4")[0].id == user_id
+    stored = accounts.credentials("ana")[1]   # hashed again as werkzeug's on the way in
+    assert stored.startswith("scrypt:32768:") and check_password(OLD_PASSWORD, stored)
     assert accounts.sign_in("ana", OLD_PASSWORD, address="1.2.3.4")[0].id == user_id
 
 
