@@ -5,6 +5,19 @@ import json
 from dataclasses import dataclass, fields
 
 
+DAMAGED_PREVIEW = "the stored preview of this upload is damaged: upload the file again"
+
+
+def stored_object(text) -> dict | None:
+    """A JSON-object column's value; None when it is empty or damaged, so that one corrupt row
+    answers with a message, never an error page."""
+    try:
+        value = json.loads(text) if text else None
+    except (ValueError, TypeError):
+        return None
+    return value if isinstance(value, dict) else None
+
+
 class Record:
     """Read-only `record["field"]` and `record.get("field")` beside attributes, so code written
     against the store's former dict rows reads records unchanged."""
@@ -44,7 +57,9 @@ class UploadRecord(Record):
     def from_row(cls, row) -> "UploadRecord":
         """The record of an `uploads` row (its preview JSON parsed)."""
         data = dict(row)
-        data["preview"] = json.loads(data["preview"]) if data.get("preview") else None
+        data["preview"] = stored_object(data.get("preview"))
+        if data["preview"] is None and row["preview"] and not data.get("error"):
+            data["error"] = DAMAGED_PREVIEW
         return cls(**{f.name: data[f.name] for f in fields(cls)})
 
 
@@ -74,7 +89,7 @@ class RunRecord(Record):
     def from_row(cls, row) -> "RunRecord":
         """The record of a `runs` row without its result (options JSON parsed)."""
         data = dict(row)
-        data["options"] = json.loads(data["options"]) if data.get("options") else {}
+        data["options"] = stored_object(data.get("options")) or {}   # damaged: claim fails it
         data["cancel_requested"] = bool(data["cancel_requested"])
         return cls(**{f.name: data[f.name] for f in fields(cls)})
 

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import gzip
 import json
+import zlib
 from typing import TYPE_CHECKING
 
 from sqlalchemy import delete, func, insert, select, update
@@ -80,7 +81,12 @@ class RunRepository:
         with self.db.reading() as con:
             blob = con.execute(select(artifacts.c.content).where(
                 artifacts.c.run_id == str(run_id), artifacts.c.name == name)).scalar()
-        return gzip.decompress(blob) if blob is not None else None
+        if blob is None:
+            return None
+        try:
+            return gzip.decompress(blob)
+        except (OSError, EOFError, zlib.error):   # a damaged file: not available, for this run only
+            return None
 
     def count(self, status: str) -> int:
         """How many runs are in `status` (for tests and the runner's view of the queue)."""

@@ -104,3 +104,32 @@ def test_the_api_answers_429_with_the_message_when_the_quota_is_hit(tmp_path, mo
     assert [a.status_code for a in answers] == [201, 201, 429]
     assert "2 runs waiting for a runner" in answers[2].get_json()["error"]
     assert store.queue.queued_count(ALICE) == 2
+
+
+# --- damaged stored rows answer for themselves -------------------------------------------------
+
+def _corrupt(store, table: str, column: str, value, key: str, ident: str) -> None:
+    mark = "%s" if store.url.startswith("postgresql") else "?"
+    with store.engine.begin() as con:
+        con.exec_driver_sql(f"UPDATE {table} SET {column} = {mark} WHERE {key} = {mark}",
+                            (value, ident))
+
+
+def test_damaged_options_preview_and_files_read_as_missing_with_a_message(store):
+    from service.repositories.records import DAMAGED_PREVIEW
+    upload_id = store.add_upload(owner=ALICE, filename="c.csv", path="/x", size_bytes=1,
+                                 preview={"columns": []}, error=None)
+    run_id = _queue(store, ALICE, second=1, upload_id=upload_id)
+    with store.engine.begin() as con:
+        con.exec_driver_sql("UPDATE runs SET status = 'running' WHERE id = "
+                            + ("%s" if store.url.startswith("postgresql") else "?"), (run_id,))
+    assert store.finish(run_id, result_json="{}", files={"rules.sql": b"SELECT 1"}, message="ok")
+    _corrupt(store, "runs", "options", "[1, 2", "id", run_id)
+    _corrupt(store, "uploads", "preview", "{\"columns\": [", "id", upload_id)
+    _corrupt(store, "artifacts", "content", b"not gzip at all", "run_id", run_id)
+    assert store.run(run_id)["options"] == {} and store.run(run_id)["status"] == "done"
+    upload = store.upload(upload_id, owner=ALICE)
+    assert upload["preview"] is None and upload["error"] == DAMAGED_PREVIEW
+    assert store.artifact(run_id, "rules.sql") is None
+    other = _queue(store, BOB, second=2)              # other users' rows are untouched
+    assert store.run(other)["options"] == usecases.RunOptions().to_stored()
