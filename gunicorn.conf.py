@@ -1,11 +1,23 @@
 """gunicorn settings read on start (gunicorn loads ./gunicorn.conf.py by itself).
 
+Workers are threaded (gthread) and recycled after a bounded number of requests; the application
+itself refuses large non-upload bodies before reading them (dashboard/request_limits.py).
+
 A server reachable from other machines holds customer data: with no editor account it refuses to
 start and says how to add one. On loopback it runs in single-user local mode.
 """
 import sys
 
 LOOPBACK = ("127.", "localhost", "[::1]", "::1", "unix:")
+
+# Threaded workers: a slow client or a long upload preview holds one thread, not a whole worker,
+# so pages and /healthz keep answering beside them (--threads on the command line overrides).
+worker_class = "gthread"
+threads = 16
+# A worker is replaced after about this many requests (spread so they do not all restart at once),
+# so memory a long-lived worker gathers is given back.
+max_requests = 2000
+max_requests_jitter = 200
 
 
 def _migrate(store) -> None:

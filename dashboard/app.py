@@ -15,12 +15,14 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 from service.settings import Settings
 from service.store import RunStore
 
-from . import ids
+from . import csp, ids
 from .api import api
 from .auth import auth, csrf_field, csrf_token, gate
 from .errors import register as register_errors
 from .context import EXTENSION, current_owner
+from .request_limits import DASH_APP, check_callback_body, limit_body
 from .routes import bp
+from .upload_slots import hold_preview_slot, release_preview_slot
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -99,6 +101,19 @@ def _register_pages(app: dash.Dash) -> None:
     dash.register_page("not_found_404", path="/404", title="Not found", layout=not_found.layout)
 
 
+def _guard_requests(server: flask.Flask, app: dash.Dash) -> None:
+    """The request hooks in order (after Dash's own setup): body size, sign-in, owner id, callback
+    body shape, one preview at a time per editor; the page security headers, no versions shown."""
+    server.extensions[DASH_APP] = app
+    server.before_request(limit_body)
+    server.before_request(gate)
+    server.before_request(_ensure_session)
+    server.before_request(check_callback_body)
+    server.before_request(hold_preview_slot)
+    server.teardown_request(release_preview_slot)
+    csp.install(app)
+
+
 def create_app(settings: Settings | None = None, *, local: bool = False) -> dash.Dash:
     """Build the app; `local` allows a generated secret key (python server.py on loopback)."""
     settings = settings or Settings.from_env()
@@ -120,8 +135,6 @@ def create_app(settings: Settings | None = None, *, local: bool = False) -> dash
     server.register_blueprint(api)
     server.register_blueprint(auth)
     register_errors(server)
-    server.before_request(gate)
-    server.before_request(_ensure_session)
     app = dash.Dash(
         "clearseg", server=server, use_pages=True, pages_folder="",
         assets_folder=str(ROOT / "assets"), title="Clearseg", update_title=None,
@@ -130,5 +143,6 @@ def create_app(settings: Settings | None = None, *, local: bool = False) -> dash
     )
     _register_pages(app)
     app.layout = _shell
+    _guard_requests(server, app)
     from . import callbacks  # noqa: F401  (registers the callbacks)
     return app

@@ -18,6 +18,8 @@ from service.accounts import Accounts
 
 from .context import EXTENSION, get_store
 from .plain_pages import render_page
+from .request_limits import callback_map
+from .share_gate import share_callback_allowed
 
 auth = flask.Blueprint("clearseg_auth", __name__)
 
@@ -25,9 +27,6 @@ OPEN_PREFIXES = ("/assets/", "/_dash-component-suites/", "/share/")
 OPEN_PATHS = {"/signin", "/healthz", "/_dash-layout", "/_dash-dependencies", "/_reload-hash",
               "/_favicon.ico", "/favicon.ico"}
 CSRF_FIELD, CSRF_HEADER = "csrf", "X-CSRF-Token"
-# outputs a share view updates (page routing, its tabs and chart pickers); nothing else
-SHARE_OUTPUTS = frozenset({"_pages_content", "_pages_store", "tab-content", "view-location",
-                           "pair-plot-graph", "pair-plot-features", "distribution-graph"})
 
 
 def accounts_mode() -> bool:
@@ -48,22 +47,9 @@ def signed_in_user() -> str | None:
 
 
 def _share_callback_allowed() -> bool:
-    """A callback request from a share view: only its own outputs, only for /share/ paths."""
-    body = flask.request.get_json(silent=True)
-    if not isinstance(body, dict):
-        return False
-    output = str(body.get("output", ""))
-    parts = output[2:-2].split("...") if output.startswith("..") else [output]
-    if not {part.rsplit(".", 1)[0] for part in parts} <= SHARE_OUTPUTS:
-        return False
-    for item in (body.get("inputs") or []) + (body.get("state") or []):
-        if isinstance(item, dict) and item.get("property") in ("pathname", "href"):
-            value = str(item.get("value") or "")
-            path = value.split("://", 1)[-1]
-            path = "/" + path.split("/", 1)[1] if value.startswith("http") else path
-            if not path.startswith("/share/"):
-                return False
-    return True
+    """A callback request from a share view: exactly one of its registered callbacks (ids and
+    properties as registered), reading only /share/ paths."""
+    return share_callback_allowed(flask.request.get_json(silent=True), callback_map())
 
 
 def gate():
