@@ -41,8 +41,8 @@ SECRET_ENV = ("CLEARSEG_SECRET_KEY",)
 # A job's process: it limits itself before it imports the core, and the database URL (which may
 # hold a password) comes from the environment, never from the command line `ps` shows.
 _JOB_BOOT = ("import sys; from service.sandbox import limit_job; "
-             "limit_job(memory_bytes=int(sys.argv[1]), cpu_seconds=float(sys.argv[2])); "
-             "from service.jobs import boot_job; sys.exit(boot_job(sys.argv[3]))")
+             "limit_job(memory_bytes=int(sys.argv[3]), cpu_seconds=float(sys.argv[4])); "
+             "from service.jobs import boot_job; sys.exit(boot_job(sys.argv[2]))")
 # Allocators that reserve address space per thread would make RLIMIT_AS count reservations.
 _JOB_ENV = {"MALLOC_ARENA_MAX": "2", "ARROW_DEFAULT_MEMORY_POOL": "system"}
 
@@ -207,7 +207,8 @@ def job_command(run_id: str, *, url: str, settings: Settings) -> tuple[list[str]
     """The command line and environment of one run's process: limits on the command line, the
     database URL in the environment, no secret the job does not need."""
     memory = int(settings.run_memory_mb * 2**20)
-    cmd = [sys.executable, "-c", _JOB_BOOT, str(memory), f"{settings.run_cpu_seconds:g}", run_id]
+    cmd = [sys.executable, "-c", _JOB_BOOT, "job", run_id, str(memory),   # ps: job RUN_ID ...
+           f"{settings.run_cpu_seconds:g}"]
     env = {name: value for name, value in os.environ.items() if name not in SECRET_ENV}
     limits = {"CLEARSEG_RUN_MEMORY_MB": f"{settings.run_memory_mb:g}",   # the job's messages
               "CLEARSEG_RUN_CPU_SECONDS": f"{settings.run_cpu_seconds:g}"}
