@@ -172,13 +172,13 @@ def _execute(store: RunStore, run: dict, *, upload_path: str, settings: Settings
         output = run_segmentation(loaded.table, options=options, progress=progress,
                                   extra={"notes": loaded.notes})
         progress("profiling", 0.9, "writing the report")
-        result = output.result
+        result = output.typed
         files = {"assignments.csv": csv_text(output.assignments).encode(),
                  "rules.sql": rules_sql(result).encode(),
-                 "report.html": report_html(result).encode()}
+                 "report.html": report_html(output.result).encode()}
         if loaded.customers is not None:
             files["customers.csv"] = csv_text(loaded.customers).encode()
-        message = f"{len(result.segments)} segments, rules fidelity {result.explanation['fidelity']:.1%}"
+        message = _finished_message(result)
         if not patiently(lambda: store.finish(run_id, result_json=result.to_json(), files=files,
                                               message=message, runner=run.get("runner"))):
             _fail(store, run, "cancelled by the user", status="cancelled")
@@ -201,6 +201,13 @@ def boot_job(run_id: str) -> int:
     from .cli import main
 
     return main(["job", run_id, "--database", os.environ[DATABASE_ENV]])
+
+
+def _finished_message(result) -> str:
+    """A finished run's line in the runs list: its segments and how well the rules agree."""
+    fidelity = result.explanation.fidelity
+    return f"{len(result.segments)} segments" + (
+        f", rules fidelity {fidelity:.1%}" if fidelity is not None else "")
 
 
 def job_command(run_id: str, *, url: str, settings: Settings) -> tuple[list[str], dict]:
