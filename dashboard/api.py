@@ -49,7 +49,7 @@ def create_run():
     if body is None:
         return _error("send a JSON object: {\"upload_id\": ..., and any run options}", 400)
     try:
-        run = usecases.submit_run(get_store(), owner=current_owner(),
+        run = usecases.submit_run(get_store(), owner=current_owner(), settings=get_settings(),
                                   upload_id=str(body.get("upload_id", "")),
                                   options_for=lambda upload: clean_options(body, upload=upload))
     except UseCaseError as exc:

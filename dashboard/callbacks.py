@@ -133,7 +133,7 @@ def submit_run(n_clicks, *, upload_id, form):
                                                      "upload the file again.")}
     try:
         run = usecases.submit_run(
-            get_store(), owner=current_owner(), upload_id=upload_id,
+            get_store(), owner=current_owner(), upload_id=upload_id, settings=get_settings(),
             options_for=lambda upload: run_options_from_form(
                 form or {}, preview=upload.preview, filename=upload.filename))
     except UseCaseError as exc:
@@ -186,7 +186,8 @@ def retry_run(n_clicks, *, ref):
     if not n_clicks or view is None or not view.is_owner:
         raise PreventUpdate
     try:
-        usecases.retry_run(get_store(), owner=current_owner(), run_id=view.run_id)
+        usecases.retry_run(get_store(), owner=current_owner(), run_id=view.run_id,
+                           settings=get_settings())
     except UseCaseError as exc:
         content = run_body(view, query=ViewQuery())
         return {"body": [content[0], _alert(exc.message), *content[1:]], "stop": True}

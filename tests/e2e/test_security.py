@@ -88,7 +88,7 @@ def _add_upload(store, *, instance, owner, frame, name) -> tuple[str, Path]:
     folder = instance / "uploads" / secrets.token_hex(8)
     folder.mkdir(parents=True)
     path = folder / "data.csv"
-    frame.to_csv(path, index=False)
+    frame.to_csv(path, index=False, quoting=csv.QUOTE_NONNUMERIC)   # CRs stay in their cells
     preview, error = safe_preview(path)
     upload_id = store.add_upload(owner=owner, filename=name, path=str(path),
                                  size_bytes=path.stat().st_size, preview=preview, error=error)
@@ -582,11 +582,13 @@ def test_too_many_bad_links_from_one_address_get_the_same_answer_for_a_while(sit
 # --- exported CSV cells never start a formula ------------------------------------------------
 
 PREFIXES = ("=", "+", "-", "@")
+BREAKS = ("C{}\r=1+1", "\t=2+{}", "C{}\r\n@SUM(A1)", "\r-3+{}")   # tabs and CRs, at and inside
 
 
 def hostile_table():
     table, _ = make_customers(120, seed=1)
-    table["customer_id"] = [f"{PREFIXES[i % 4]}cmd|' /C calc'!A{i}" for i in range(len(table))]
+    table["customer_id"] = [f"{PREFIXES[i % 4]}cmd|' /C calc'!A{i}" if i % 8 < 4 else
+                            BREAKS[i % 4].format(i) for i in range(len(table))]
     table["signup_channel"] = "=" + table["signup_channel"]
     return table
 
@@ -622,11 +624,13 @@ def _cli(*args: str) -> None:
 
 
 def test_hostile_ids_and_labels_are_neutralised_in_the_cli_files(tmp_path):
-    hostile_table().to_csv(tmp_path / "table.csv", index=False)
+    hostile_table().to_csv(tmp_path / "table.csv", index=False, quoting=csv.QUOTE_NONNUMERIC)
     hostile_orders().to_csv(tmp_path / "orders.csv", index=False)
     _cli(str(tmp_path / "table.csv"), "--id-column", "customer_id", "--out", str(tmp_path / "t"))
     _cli(str(tmp_path / "orders.csv"), "--orders", "--out", str(tmp_path / "o"))
-    assert_no_formulas((tmp_path / "t" / "assignments.csv").read_text(),
+    assignments = (tmp_path / "t" / "assignments.csv").read_bytes().decode()
+    assert len(list(csv.reader(io.StringIO(assignments, newline="")))) == 121   # one per customer
+    assert_no_formulas(assignments,
                        expect=["=cmd|' /C calc'!A0", "+cmd|' /C calc'!A1", "-cmd|' /C calc'!A2",
                                "@cmd|' /C calc'!A3"])
     assert_no_formulas((tmp_path / "o" / "assignments.csv").read_text(), expect=["+SUM(A1)"])

@@ -88,9 +88,9 @@ def test_a_run_beyond_the_queued_quota_is_refused_until_one_starts(store):
     assert store.queue.queued_count(ALICE) == 3
 
 
-def test_the_api_answers_429_with_the_message_when_the_quota_is_hit(tmp_path, monkeypatch):
-    monkeypatch.setenv("CLEARSEG_MAX_QUEUED_PER_USER", "2")
+def test_the_api_answers_429_with_the_message_when_the_quota_is_hit(tmp_path):
     settings = Settings.from_env({"CLEARSEG_DATABASE_URL": f"sqlite:///{tmp_path / 'q.db'}",
+                                  "CLEARSEG_MAX_QUEUED_PER_USER": "2",
                                   "CLEARSEG_UPLOAD_DIR": str(tmp_path / "uploads"),
                                   "CLEARSEG_SECRET_KEY": "k" * 40,
                                   "CLEARSEG_SECURE_COOKIES": "0"})
