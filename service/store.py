@@ -18,6 +18,7 @@ from sqlalchemy import create_engine, event
 from sqlalchemy import exc as sa_exc
 from sqlalchemy.engine import Connection, Engine
 
+from .clock import Clock, system_clock
 from .ids import hash_token, new_id, now_iso
 from .repositories import (QueueRepository, RunRepository, ShareRepository, UploadRepository)
 from .repositories.queue import ACTIVE, RECOVERED
@@ -76,10 +77,10 @@ def database_unavailable(exc: BaseException) -> bool:
 class Database:
     """One database (SQLite file or PostgreSQL URL); safe to use from several processes."""
 
-    def __init__(self, url: str, *, busy_ms: int | None = None):
+    def __init__(self, url: str, *, busy_ms: int | None = None, clock: Clock = system_clock):
         """`busy_ms`: how long a SQLite write waits for another process's lock (default: the
-        setting CLEARSEG_SQLITE_BUSY_MS)."""
-        self.url = url
+        setting CLEARSEG_SQLITE_BUSY_MS); `clock`: the time link expiry is judged by."""
+        self.url, self.clock = url, clock
         self.busy_ms = Settings.from_env().sqlite_busy_ms if busy_ms is None else busy_ms
         self._engine: Engine | None = None
         self._reader: Engine | None = None
@@ -124,8 +125,8 @@ class RunStore(Database):
     """The database with its repositories; the methods below are the former flat interface, kept
     as one-line delegations for callers not yet moved to the repositories."""
 
-    def __init__(self, url: str, *, busy_ms: int | None = None):
-        super().__init__(url, busy_ms=busy_ms)
+    def __init__(self, url: str, *, busy_ms: int | None = None, clock: Clock = system_clock):
+        super().__init__(url, busy_ms=busy_ms, clock=clock)
         self.uploads = UploadRepository(self)
         self.runs = RunRepository(self)
         self.queue = QueueRepository(self)

@@ -3,7 +3,6 @@ from __future__ import annotations
 
 import re
 import secrets
-import time
 from typing import TYPE_CHECKING
 
 from sqlalchemy import insert, select, update
@@ -27,7 +26,7 @@ class ShareRepository:
     def add(self, run_id: str, *, expires_in_days: float | None = None) -> tuple[str, ShareRecord]:
         """(token, record) of a new link to run_id; the token is shown once and never stored."""
         token = secrets.token_urlsafe(32)
-        expires = time.time() + expires_in_days * 86400 if expires_in_days else None
+        expires = self.db.clock() + expires_in_days * 86400 if expires_in_days else None
         record = ShareRecord(id=new_id(), run_id=run_id, created_at=now_iso(), expires_at=expires,
                              revoked_at=None)
         with self.db.engine.begin() as con:
@@ -36,8 +35,9 @@ class ShareRepository:
                                               created_at=record.created_at, expires_at=expires))
         return token, record
 
-    def run_id_of(self, token, *, now: float | None = None) -> str | None:
-        """The run a token opens, if the token is well formed, known, unexpired and not revoked."""
+    def run_id_of(self, token) -> str | None:
+        """The run a token opens, if the token is well formed, known, unexpired (by the store's
+        clock) and not revoked."""
         if not isinstance(token, str) or not TOKEN_PATTERN.match(token):
             return None
         with self.db.reading() as con:
@@ -45,8 +45,7 @@ class ShareRepository:
                               .where(shares.c.token_hash == hash_token(token))).first()
         if row is None or row.revoked_at is not None:
             return None
-        now = time.time() if now is None else now
-        if row.expires_at is not None and row.expires_at < now:
+        if row.expires_at is not None and row.expires_at < self.db.clock():
             return None
         return row.run_id
 

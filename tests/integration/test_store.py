@@ -7,6 +7,7 @@ import time
 import pytest
 from sqlalchemy import select
 
+from service.clock import FakeClock
 from service.schema import shares
 from service.store import RunStore
 
@@ -123,9 +124,18 @@ def test_revoked_and_expired_links_open_nothing(store):
     assert store.shared_run_id(token) == run_id
     assert store.revoke_share(link["id"], owner="alice") is True
     assert store.shared_run_id(token) is None
-    short = store.create_share(run_id, owner="alice", expires_in_days=1e-9)
-    time.sleep(0.01)
-    assert store.shared_run_id(short) is None
+
+
+def test_a_link_expires_by_the_store_clock(store):
+    clock = store.clock = FakeClock()
+    run_id = _run(store)
+    day = store.create_share(run_id, owner="alice", expires_in_days=1)
+    forever = store.create_share(run_id, owner="alice")
+    clock.advance(86400 - 1)
+    assert store.shared_run_id(day) == run_id
+    clock.advance(2)
+    assert store.shared_run_id(day) is None
+    assert store.shared_run_id(forever) == run_id
 
 
 def test_schema_of_an_older_database_is_migrated_on_start(store):
