@@ -88,3 +88,13 @@ def test_sql_literals_read_back_exactly(engine):
     con.execute(f"CREATE TABLE t ({name} TEXT)")
     con.execute(f"INSERT INTO t VALUES ('ok')")
     assert con.execute(f"SELECT {name} FROM t").fetchone() == ("ok",)
+
+
+@pytest.mark.parametrize("char", ["\n", "\r", "\r\n", "\x0b", "\x0c", "\x1c", "\x1d", "\x1e",
+                                  "\x85", "\u2028", "\u2029", "\x00", "\x1b", "\t"])
+def test_a_comment_holds_no_line_break_or_control_character(char):
+    """Every lexer's idea of a line end (PostgreSQL and psql end `--` at CR too) stays out."""
+    from explain.sql import comment
+    text = comment(f"Nord{char}; DROP TABLE customers; --")
+    assert text == "-- Nord" + " " * len(char) + "; DROP TABLE customers; --"
+    assert len(text.splitlines()) == 1 and all(ch.isprintable() for ch in text)
