@@ -147,13 +147,20 @@ def _own_run(store: RunStore, *, owner: str, run_id) -> RunRecord:
     return run
 
 
-def _check_queue(store: RunStore, settings: Settings | None, *, owner: str) -> None:
-    """Refuse (429) a run beyond the owner's queued quota (settings: from the environment)."""
+def _queue_full(limit: int) -> UseCaseError:
+    """The refusal of a run beyond the owner's queued quota."""
+    return UseCaseError(f"You already have {limit} runs waiting for a runner, the most one user "
+                        "may queue: wait until one starts or cancel one, then try again.",
+                        status=429)
+
+
+def _check_queue(store: RunStore, settings: Settings | None, *, owner: str) -> int:
+    """Refuse (429) a run beyond the owner's queued quota (settings: from the environment);
+    returns the quota."""
     limit = (settings or Settings.from_env()).max_queued_per_user
     if store.queue.queued_count(owner) >= limit:
-        raise UseCaseError(f"You already have {limit} runs waiting for a runner, the most one "
-                           "user may queue: wait until one starts or cancel one, then try again.",
-                           status=429)
+        raise _queue_full(limit)
+    return limit
 
 
 def submit_run(store: RunStore, *, owner: str, upload_id,
@@ -168,7 +175,7 @@ def submit_run(store: RunStore, *, owner: str, upload_id,
         raise UseCaseError(NO_UPLOAD, status=404)
     if upload.error:
         raise UseCaseError(upload.error, status=400)
-    _check_queue(store, settings, owner=owner)
+    limit = _check_queue(store, settings, owner=owner)
     try:
         options = options_for(upload)
     except OptionError as exc:
@@ -177,6 +184,8 @@ def submit_run(store: RunStore, *, owner: str, upload_id,
         raise UseCaseError(str(exc), status=422) from exc
     run_id = store.runs.submit(owner=owner, title=title or upload.filename, options=options,
                                upload_id=upload.id)
+    if store.queue.withdraw_over_quota(run_id, owner=owner, limit=limit):  # raced past the check
+        raise _queue_full(limit)
     return store.runs.get(run_id)
 
 

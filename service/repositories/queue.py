@@ -85,6 +85,18 @@ class QueueRepository:
             return con.execute(select(func.count()).select_from(runs).where(
                 runs.c.owner == owner, runs.c.status == "queued")).scalar_one()
 
+    def withdraw_over_quota(self, run_id: str, *, owner: str, limit: int) -> bool:
+        """Take back a run just queued when its owner now has more than `limit` waiting (another
+        submission raced past the quota check); True when it was taken back. Two racing
+        submissions may both be taken back, never both kept over the quota."""
+        with self.db.engine.begin() as con:
+            queued = con.execute(select(func.count()).select_from(runs).where(
+                runs.c.owner == owner, runs.c.status == "queued")).scalar_one()
+            if queued <= limit:
+                return False
+            return con.execute(delete(runs).where(runs.c.id == run_id,
+                                                  runs.c.status == "queued")).rowcount == 1
+
     def report_progress(self, run_id: str, *, stage: str, progress: float, message: str) -> bool:
         """Write a running job's stage and progress; True if the user asked to cancel it."""
         with self.db.engine.begin() as con:

@@ -133,3 +133,27 @@ def test_damaged_options_preview_and_files_read_as_missing_with_a_message(store)
     assert store.artifact(run_id, "rules.sql") is None
     other = _queue(store, BOB, second=2)              # other users' rows are untouched
     assert store.run(other)["options"] == usecases.RunOptions().to_stored()
+
+
+def test_concurrent_submissions_never_queue_more_than_the_quota(store):
+    """Eight submissions at once against a quota of 3: at most 3 are kept, each refusal says why."""
+    import threading
+    settings = Settings.from_env({"CLEARSEG_MAX_QUEUED_PER_USER": "3"})
+    upload_id, start = _upload(store, ALICE), threading.Barrier(8)
+    outcomes: list = []
+
+    def submit():
+        start.wait()
+        try:
+            usecases.submit_run(store, owner=ALICE, upload_id=upload_id, settings=settings,
+                                options_for=lambda upload: usecases.RunOptions())
+            outcomes.append("queued")
+        except UseCaseError as exc:
+            outcomes.append(exc.status)
+    threads = [threading.Thread(target=submit) for _ in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    assert len(outcomes) == 8 and set(outcomes) <= {"queued", 429}
+    assert store.queue.queued_count(ALICE) == outcomes.count("queued") <= 3
