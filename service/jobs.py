@@ -45,6 +45,7 @@ _JOB_BOOT = ("import sys; from service.sandbox import limit_job; "
              "from service.jobs import boot_job; sys.exit(boot_job(sys.argv[2]))")
 # Allocators that reserve address space per thread would make RLIMIT_AS count reservations.
 _JOB_ENV = {"MALLOC_ARENA_MAX": "2", "ARROW_DEFAULT_MEMORY_POOL": "system"}
+_THREAD_ENV = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS")   # each reserves address space too
 
 
 class Cancelled(Exception):
@@ -210,16 +211,19 @@ def _finished_message(result) -> str:
         f", rules fidelity {fidelity:.1%}" if fidelity is not None else "")
 
 
-def job_command(run_id: str, *, url: str, settings: Settings) -> tuple[list[str], dict]:
+def job_command(run_id: str, *, url: str, settings: Settings,
+                threads: int | None = None) -> tuple[list[str], dict]:
     """The command line and environment of one run's process: limits on the command line, the
-    database URL in the environment, no secret the job does not need."""
+    database URL in the environment, no secret the job does not need; `threads`: the BLAS and
+    OpenMP threads it may start (its share of the cores), unless the environment sets them."""
     memory = int(settings.run_memory_mb * 2**20)
     cmd = [sys.executable, "-c", _JOB_BOOT, "job", run_id, str(memory),   # ps: job RUN_ID ...
            f"{settings.run_cpu_seconds:g}"]
     env = {name: value for name, value in os.environ.items() if name not in SECRET_ENV}
     limits = {"CLEARSEG_RUN_MEMORY_MB": f"{settings.run_memory_mb:g}",   # the job's messages
               "CLEARSEG_RUN_CPU_SECONDS": f"{settings.run_cpu_seconds:g}"}
-    return cmd, {**env, **_JOB_ENV, **limits, DATABASE_ENV: url,
+    shared = {name: str(threads) for name in _THREAD_ENV if threads and name not in env}
+    return cmd, {**env, **_JOB_ENV, **shared, **limits, DATABASE_ENV: url,
                  RUNNER_PID_ENV: str(os.getpid())}
 
 
@@ -243,7 +247,9 @@ class Runner:
     stopping: dict = field(default_factory=dict)   # run id -> monotonic time of its SIGTERM
 
     def start_child(self, run: dict) -> None:
-        cmd, env = job_command(run["id"], url=self.store.url, settings=self.settings)
+        threads = max(1, (os.cpu_count() or 1) // max(self.concurrency, 1))
+        cmd, env = job_command(run["id"], url=self.store.url, settings=self.settings,
+                               threads=threads)
         root = Path(__file__).resolve().parents[1]
         self.children[run["id"]] = subprocess.Popen(cmd, cwd=root, stdin=subprocess.DEVNULL,
                                                     env=env)

@@ -133,6 +133,10 @@ def test_the_database_url_travels_by_environment_and_the_secret_not_at_all(monke
     assert not any("pa55word" in part for part in cmd) and "ab" * 16 in cmd
     assert env["CLEARSEG_DATABASE_URL"] == url and "CLEARSEG_SECRET_KEY" not in env
     assert str(4096 * 2**20) in cmd and "7200" in cmd
+    monkeypatch.delenv("OMP_NUM_THREADS", raising=False)
+    monkeypatch.setenv("OPENBLAS_NUM_THREADS", "3")
+    _, env = job_command("ab" * 16, url=url, settings=Settings.from_env({}), threads=2)
+    assert env["OMP_NUM_THREADS"] == "2" and env["OPENBLAS_NUM_THREADS"] == "3"
 
 
 def test_a_table_wider_than_a_run_uses_is_refused_unless_features_are_chosen():
