@@ -27,10 +27,12 @@ def _segment_ids(segment: np.ndarray) -> list[int]:
     return ids + ([UNUSUAL] if (segment == UNUSUAL).any() else [])
 
 
-def _density_by_rule(k_selection: dict, segment: np.ndarray) -> dict:
+def _density_by_rule(k_selection: KSelection, segment: np.ndarray) -> KSelection:
     """A density run's k and reason restated with the rows the rules assign (one unusual count)."""
     groups = np.where(segment > UNUSUAL, segment - 1, -1)
-    return {**k_selection, **density_counts(groups)}
+    restated = k_selection.model_copy(deep=True)
+    restated.merge(density_counts(groups))
+    return restated
 
 
 CONTINUUM = ("A cut of a continuum rather than a distinct group (the structure is weak): treat it as a "
@@ -168,16 +170,16 @@ def _params(options) -> Params:
                   max_depth=options.max_depth, seed=options.seed, source=options.source)
 
 
-def build_result(*, raw, table, roles, prepared, summary, tree, y, explained, k_selection,
-                 id_column, options, notes, created_at) -> tuple[RunResult, pd.DataFrame]:
+def build_result(*, raw, table, roles, prepared, summary, tree, y, explained,
+                 k_selection: KSelection, id_column, options, notes,
+                 created_at) -> tuple[RunResult, pd.DataFrame]:
     """The Result of a run and its assignments table."""
     X = prepared.matrix
     segments = _segments(table, prepared, y, explained, getattr(options, "meanings", None))
-    if k_selection.get("structure") == "weak":
+    if k_selection.structure == "weak":
         _mark_continuum(segments)
-    if options.method == "density":
-        k_selection = _density_by_rule(k_selection, explained.segment)
-    chosen = KSelection.model_validate(jsonable(k_selection))
+    chosen = (_density_by_rule(k_selection, explained.segment) if options.method == "density"
+              else k_selection)
     result = RunResult(dataset=_dataset(raw, table, roles, prepared, id_column, notes),
                        k_selection=chosen, clustering=_clustering(X, y, explained, chosen, options),
                        explanation=_explanation(X, y, explained, options), segments=segments,

@@ -8,30 +8,32 @@ from explain.describe import describe_segments
 from explain.rules import clauses_text
 from explain.segment_rules import UNUSUAL, Explanation, explain_segments
 
-from .result_models import KOption, OptionSegment
+from .result_models import KOption, KSelection, OptionSegment
 from .rule_k import kmeans_reference
 
 NAME_ROWS = 50_000
 from .verdict import gap, rule_space, structure_verdict
 
 
-def explain_chosen(prepared, labels, record: dict, *, options, summary, data, sample) -> Explanation:
+def explain_chosen(prepared, labels, record: KSelection, *, options, summary, data,
+                   sample) -> Explanation:
     """Rules for the chosen clusters; for k-means and Ward also the structure verdict in `record`."""
     with threadpool_limits(limits=1):    # many small fits: threads cost more than they save
         return _explain_chosen(prepared, labels, record, options=options, summary=summary,
                                data=data, sample=sample)
 
 
-def _explain_chosen(prepared, labels, record: dict, *, options, summary, data, sample) -> Explanation:
+def _explain_chosen(prepared, labels, record: KSelection, *, options, summary, data,
+                    sample) -> Explanation:
     density = bool((labels < 0).any()) or options.method == "density"
-    k = int(record["chosen_k"])
+    k = int(record.chosen_k)
     if density:
         return explain_segments(prepared, labels, k=k, depth=options.max_depth, seed=options.seed,
                                 data=data, depth_costs=False)
     reference = labels if options.method == "kmeans" else kmeans_reference(summary, k, seed=options.seed)
     explained = explain_segments(prepared, labels, k=k, depth=options.max_depth, seed=options.seed,
                                  data=data, reference=reference)
-    record.update(_verdict(prepared, explained, record, k=k, seed=options.seed, sample=sample))
+    record.merge(_verdict(prepared, explained, record, k=k, seed=options.seed, sample=sample))
     return explained
 
 
@@ -43,7 +45,8 @@ def _rule_columns(prepared, explained: Explanation) -> tuple[list[str], np.ndarr
     return names, cols
 
 
-def _verdict(prepared, explained: Explanation, record: dict, *, k: int, seed: int, sample) -> dict:
+def _verdict(prepared, explained: Explanation, record: KSelection, *, k: int, seed: int,
+             sample) -> dict:
     """The verdict, measured in the columns the rules use when they are a few of many."""
     X = prepared.matrix
     names, cols = _rule_columns(prepared, explained)
@@ -52,11 +55,11 @@ def _verdict(prepared, explained: Explanation, record: dict, *, k: int, seed: in
         shown = ", ".join(names[:4]) + (" ..." if len(names) > 4 else "")
         where = f"measured in the {len(names)} column(s) the rules use ({shown}): "
     else:
-        row = next((r for r in record["candidates"] if r["k"] == k), {})
-        gap_value = row["gap"] if "gap" in row else gap(X, k, seed=seed)
+        row = next((r for r in record.candidates if r.k == k), None)
+        gap_value = row.gap if row is not None and row.gap is not None else gap(X, k, seed=seed)
         silhouette, where = sample.silhouette(explained.segment[sample.rows]), ""
     return structure_verdict(k=k, gap_value=gap_value, silhouette=silhouette,
-                             stability=record.get("stability"), where=where)
+                             stability=record.stability, where=where)
 
 
 def _option(table, prepared, explained: Explanation, *, k: int, ratio, silhouette, meanings,
@@ -84,20 +87,20 @@ def _name_rows(n: int) -> np.ndarray:
     return np.sort(np.random.default_rng(17).choice(n, size=NAME_ROWS, replace=False))
 
 
-def k_options(table, prepared, rules: dict, chosen: Explanation, record: dict, *, options,
+def k_options(table, prepared, rules: dict, chosen: Explanation, record: KSelection, *, options,
               data, sample) -> list[KOption]:
     """Every candidate k's segments (the chosen one as explained), for the run page's switcher."""
     with threadpool_limits(limits=1):
         return _k_options(table, prepared, rules, chosen, record, options=options, data=data)
 
 
-def _k_options(table, prepared, rules: dict, chosen: Explanation, record: dict, *, options,
+def _k_options(table, prepared, rules: dict, chosen: Explanation, record: KSelection, *, options,
                data) -> list[KOption]:
     out, known = [], {}
     meanings = dict(getattr(options, "meanings", ()) or ())
     for k in sorted(rules):
         cand = rules[k]
-        explained = chosen if k == record["chosen_k"] else explain_segments(
+        explained = chosen if k == record.chosen_k else explain_segments(
             prepared, cand["labels"], k=k, depth=options.max_depth, seed=options.seed, data=data,
             reference=cand["reference"], fit=cand["fit"], depth_costs=False)
         silhouette = cand["metrics"]["rule_silhouette"]      # of the same tree, before rounding

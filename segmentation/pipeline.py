@@ -26,6 +26,7 @@ from .options import METHODS, RunOptions  # noqa: F401  (METHODS: re-exported)
 from .prepare import prepare, select_features
 from .rule_k import choose_clusters
 from .result import Result, RunResult
+from .result_models import KSelection, jsonable
 from .roles import ROLES, ColumnRole, infer_roles
 from .summaries import summarize
 
@@ -145,14 +146,14 @@ def run_segmentation(raw: pd.DataFrame, *, options: RunOptions = RunOptions(),
     prepared = prepare(table, features=features, roles=roles)
     summary = summarize(prepared.matrix, seed=options.seed)
     found = _cluster(prepared, summary, options, ks, stages)
-    k_selection = found.record
+    k_selection = KSelection.model_validate(jsonable(found.record))
     stages.start("explaining", "fitting rules")
     id_column = next((n for n, r in roles.items() if r.role == "id"), None)
     explained = explain_chosen(prepared, found.labels, k_selection, options=options, summary=summary,
                                data=found.data, sample=found.sample)
     y = explained.clusters
     stages.start("profiling", "profiles, names and strategy cards")
-    k_selection["options"] = k_options(table, prepared, found.rules, explained, k_selection,
+    k_selection.options = k_options(table, prepared, found.rules, explained, k_selection,
                                        options=options, data=found.data, sample=found.sample)
     result, assignments = build_result(
         raw=raw, table=table, roles=roles, prepared=prepared, summary=summary, tree=found.tree, y=y,

@@ -58,6 +58,12 @@ class Part(BaseModel):
         """The part as plain JSON types: only the keys it was built with (or set since)."""
         return jsonable(self.model_dump(exclude_unset=True))
 
+    def merge(self, values: dict) -> None:
+        """Set these keys, each read as the model reads it (a verdict added, a k restated)."""
+        read = type(self).model_validate(jsonable(values))
+        for key in values:
+            setattr(self, key, getattr(read, key))
+
 
 # --- dataset ------------------------------------------------------------------------------------
 

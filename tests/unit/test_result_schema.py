@@ -34,7 +34,7 @@ def dict_segments(a) -> list[dict]:
     for sid in ids:
         clauses = ex.clauses.get(sid, [])
         card = described["cards"][sid]
-        if a["k_selection"].get("structure") == "weak":
+        if a["k_selection"].structure == "weak":
             card["rationale"] = assemble.CONTINUUM + (card.get("rationale") or "")
         out.append({"id": sid, "name": described["names"][sid],
                     **assemble._rule_figures(sid, a["y"], ex.segment),
@@ -47,7 +47,7 @@ def dict_segments(a) -> list[dict]:
 def dict_form(a) -> dict:
     """result.json as the dict builder wrote it before the typed models, from build_result's input."""
     X, ex, options = a["prepared"].matrix, a["explained"], a["options"]
-    ks = {**a["k_selection"], "options": [o.to_dict() for o in a["k_selection"]["options"]]}
+    ks = a["k_selection"].to_dict()
     sse = assemble._sse(X, a["y"])
     explanation = {"method": ex.method, "max_depth": options.max_depth, "depth": ex.depth,
                    "leaves": ex.leaves, "cost_ratio": ex.cost_ratio, "candidates": ex.candidates,
@@ -124,6 +124,9 @@ def test_a_run_writes_the_result_json_the_dict_builder_wrote(seeded, stored):
     assert stored == old
     assert out.typed.to_json() == json.dumps(old, indent=1, allow_nan=False)   # same key order
     assert out.result.to_dict() == old
+    assert list(stored["k_selection"]) == [       # the record as choosing k, then the verdict, made it
+        "candidates", "chosen_k", "reason", "best_k_3_8", "stability", "silhouette_sample",
+        "summary_points", "structure", "structure_reason", "structure_figures", "options"]
 
 
 @pytest.fixture(scope="module")
