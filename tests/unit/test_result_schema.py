@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import copy
 import json
+import sys
 
 import jsonschema
 import numpy as np
@@ -223,3 +224,12 @@ def test_a_result_a_reader_could_not_trust_is_refused_naming_the_field(stored, v
 def test_an_unknown_schema_version_is_refused_saying_which_are_read(stored):
     with pytest.raises(ValueError, match="schema version 99 is not supported .*reads 1, 2"):
         RunResult.from_dict({**stored, "schema_version": 99})
+
+
+def test_the_suite_checks_every_result_it_writes_against_the_schema():
+    hook = sys.modules["conftest"]        # tests/conftest.py wraps Result.to_dict and RunResult.to_dict
+    bad = Result(dataset={}, k_selection={"structure": "huge"}, clustering={}, explanation={},
+                 segments=[])
+    bad.to_json()
+    found, hook.INVALID_RESULTS[:] = list(hook.INVALID_RESULTS), []
+    assert len(found) == 1 and found[0].startswith("k_selection/structure: 'huge'")
