@@ -15,6 +15,15 @@ from .context import current_owner, get_settings, get_store
 api = flask.Blueprint("clearseg_api", __name__, url_prefix="/api")
 
 
+@api.before_request
+def json_bodies_only():
+    """A call that changes something must send JSON: a form on another site cannot, without the
+    browser asking this server first (which it refuses), so no site can make links or runs."""
+    if flask.request.method in ("POST", "PUT", "PATCH") and not flask.request.is_json:
+        return _error("send the body as JSON (Content-Type: application/json)", 415)
+    return None
+
+
 def _error(message: str, status: int, **extra):
     return flask.jsonify(error=message, **extra), status
 

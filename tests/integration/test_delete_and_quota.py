@@ -77,6 +77,20 @@ def test_the_api_refuses_a_link_to_an_unfinished_run(site):
     assert store.shares_of(run_id, owner=OWNER) == []
 
 
+@pytest.mark.parametrize("path", ["/api/runs/{run}/shares", "/api/runs/{run}/visibility",
+                                  "/api/runs"])
+def test_a_form_post_from_another_site_changes_nothing(site, path):
+    app, store, settings = site
+    upload_id = upload(store, settings)
+    run_id = run_of(store, upload_id)
+    form = {"upload_id": upload_id, "visibility": "public", "expires_in_days": "1"}
+    answer = client_of(app, OWNER).post(path.format(run=run_id), data=form)
+    assert answer.status_code == 415 and "JSON" in answer.get_json()["error"]
+    assert store.shares_of(run_id, owner=OWNER) == []
+    assert store.run(run_id, owner=OWNER)["visibility"] == "private"
+    assert len([r for r in store.runs_of(OWNER) if r["upload_id"] == upload_id]) == 1
+
+
 @pytest.mark.parametrize("headers", [{}, {"X-Forwarded-Host": "evil.example",
                                           "X-Forwarded-Proto": "http"}])
 def test_a_link_is_built_on_the_public_url_never_on_the_host_header(site, headers):
