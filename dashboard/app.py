@@ -10,6 +10,7 @@ import dash
 import dash_bootstrap_components as dbc
 import flask
 from dash import dcc, html
+from dash.exceptions import DependencyException
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from service.settings import Settings
@@ -20,7 +21,7 @@ from .api import api
 from .auth import auth, csrf_field, csrf_token, gate
 from .errors import register as register_errors
 from .context import EXTENSION, current_owner
-from .request_limits import DASH_APP, check_callback_body, limit_body
+from .request_limits import DASH_APP, check_callback_body, limit_body, unknown_resource
 from .routes import bp
 from .upload_slots import hold_preview_slot, release_preview_slot
 
@@ -111,6 +112,7 @@ def _guard_requests(server: flask.Flask, app: dash.Dash) -> None:
     server.before_request(check_callback_body)
     server.before_request(hold_preview_slot)
     server.teardown_request(release_preview_slot)
+    server.register_error_handler(DependencyException, unknown_resource)
     csp.install(app)
 
 

@@ -3,7 +3,8 @@
 Only a file upload may send a large body: every other request is refused with 413 above
 BODY_LIMIT_BYTES before its body is read (and before the sign-in gate parses a callback body), so
 one client cannot make a worker hold a huge JSON document. A Dash callback body that is not the
-shape of a registered callback is answered 400 with a plain message instead of a traceback.
+shape of a registered callback is answered 400 with a plain message instead of a traceback, and a
+request for a script Dash does not serve is answered 404, not 500.
 """
 from __future__ import annotations
 
@@ -24,6 +25,11 @@ def _refuse(status: int, message: str) -> flask.Response:
         response = flask.Response(message + "\n", mimetype="text/plain")
     response.status_code = status
     return response
+
+
+def unknown_resource(_exc):
+    """Dash's DependencyException (a component-suite path it does not serve): a plain 404."""
+    return _refuse(404, "there is no such file")
 
 
 def limit_body():

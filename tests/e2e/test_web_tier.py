@@ -172,3 +172,7 @@ def test_a_visitor_sees_no_software_versions(site):
     scripts = re.findall(r'<script src="([^"]+)"', page)
     assert scripts and all(visitor.get(site["url"] + src, timeout=TIMEOUT).status_code == 200
                            for src in scripts)
+    for path in ("/_dash-component-suites/nope/x.js",
+                 "/_dash-component-suites/dash/nothing.v1m1.js"):
+        missing = visitor.get(site["url"] + path, timeout=TIMEOUT)   # Dash raises: no 500, no list
+        assert missing.status_code == 404 and "registered" not in missing.text, path
