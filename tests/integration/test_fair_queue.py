@@ -157,3 +157,31 @@ def test_concurrent_submissions_never_queue_more_than_the_quota(store):
         thread.join(timeout=60)
     assert len(outcomes) == 8 and set(outcomes) <= {"queued", 429}
     assert store.queue.queued_count(ALICE) == outcomes.count("queued") <= 3
+
+
+def test_the_run_button_says_when_the_quota_is_hit(tmp_path):
+    """The form shows the same message beside the button and opens no run page."""
+    import flask
+
+    from dashboard.callbacks import submit_run
+    from segmentation.preview import build_preview
+    from segmentation.synthetic import make_customers
+    settings = Settings.from_env({"CLEARSEG_DATABASE_URL": f"sqlite:///{tmp_path / 'f.db'}",
+                                  "CLEARSEG_UPLOAD_DIR": str(tmp_path / "uploads"),
+                                  "CLEARSEG_SECRET_KEY": "k" * 40, "CLEARSEG_SECURE_COOKIES": "0",
+                                  "CLEARSEG_MAX_QUEUED_PER_USER": "1"})
+    app = create_app(settings, local=True)
+    store = app.server.extensions["clearseg"]["store"]
+    path = tmp_path / "customers.csv"
+    make_customers(60, seed=0)[0].to_csv(path, index=False)
+    upload_id = store.add_upload(owner=ALICE, filename="customers.csv", path=str(path),
+                                 size_bytes=1, preview=build_preview(path), error=None)
+    form = {"features": ["age", "annual_income"], "id_column": "customer_id", "orders": False, "order_fields": {},
+            "as_of": "", "method": "kmeans", "k": "3", "depth": "3", "seed": 0, "roles": []}
+    with app.server.test_request_context("/", base_url="http://clearseg.example"):
+        flask.session["uid"] = ALICE
+        first = submit_run(1, upload_id=upload_id, form=form)
+        second = submit_run(1, upload_id=upload_id, form=form)
+    assert first["message"] is None and first["href"].startswith("/runs/")
+    assert "1 runs waiting for a runner" in str(second["message"])
+    assert store.queue.queued_count(ALICE) == 1
