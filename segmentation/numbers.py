@@ -27,7 +27,25 @@ _SAYS = {
     ".": re.compile(r"\d\.(?:\d{1,2}|\d{4,})$|^[+-]?0\.\d|,\d{3}\.\d|\d,\d{3},\d{3}"),
 }
 _LEADING_ZERO = re.compile(rf"^[+-]?0\d[\d.,{GROUP_SPACES}]*$")
+_DIGITS = re.compile(r"\d+")
+_SPACED = re.compile(_SPACE)
 _GROUPING = {".": re.compile(rf"[,{GROUP_SPACES}]"), ",": re.compile(rf"[.{GROUP_SPACES}]")}
+
+
+def distinct_words(text: pd.Series) -> list[str]:
+    """The distinct present values as stripped strings. The shape checks below run compiled
+    patterns over these in Python: pandas' string methods re-parse a pattern on every call, which
+    made a 300-column file take seconds to read."""
+    values = pd.unique(text.to_numpy(dtype=object, na_value=None))
+    return list(dict.fromkeys(str(v).strip() for v in values if v is not None))
+
+
+def _all(pattern: re.Pattern, words: list[str]) -> bool:
+    return all(pattern.fullmatch(w) for w in words)
+
+
+def _any(pattern: re.Pattern, words: list[str]) -> bool:
+    return any(pattern.search(w) for w in words)
 
 
 def is_text(series: pd.Series) -> bool:
@@ -37,14 +55,20 @@ def is_text(series: pd.Series) -> bool:
 
 def has_leading_zero(text: pd.Series) -> bool:
     """True when some value is a number-like code with a leading zero ("007", "00123")."""
-    present = text.dropna().astype(str).str.strip()
-    return bool(present.str.match(_LEADING_ZERO).any())
+    return _leading_zero(distinct_words(text))
+
+
+def _leading_zero(words: list[str]) -> bool:
+    return any(_LEADING_ZERO.match(w) for w in words)
 
 
 def decimal_evidence(text: pd.Series) -> dict[str, int]:
     """How many distinct values only a decimal comma, or only a decimal point, can read."""
-    values = pd.Series(text.dropna().astype(str).str.strip().unique())
-    return {mark: int(values.str.contains(says).sum()) for mark, says in _SAYS.items()}
+    return _evidence(distinct_words(text))
+
+
+def _evidence(values: list[str]) -> dict[str, int]:
+    return {mark: sum(1 for v in values if says.search(v)) for mark, says in _SAYS.items()}
 
 
 def choose_decimal(evidence: dict[str, int], *, sep: str = ",") -> str:
@@ -57,12 +81,13 @@ def choose_decimal(evidence: dict[str, int], *, sep: str = ",") -> str:
 def to_numbers(text: pd.Series, *, decimal: str) -> np.ndarray:
     """Each value as a float64 read with this decimal mark; NaN where it is no number."""
     codes, uniques = pd.factorize(text)
-    words = pd.Series(uniques, dtype=object).astype(str).str.strip()
-    shaped = words.str.fullmatch(_SHAPES[decimal]).to_numpy(dtype=bool)
-    plain = words.str.replace(_GROUPING[decimal], "", regex=True)
-    if decimal == ",":
-        plain = plain.str.replace(",", ".", regex=False)
-    numbers = pd.to_numeric(plain.where(shaped), errors="coerce").to_numpy(dtype=np.float64)
+    shape, grouping = _SHAPES[decimal], _GROUPING[decimal]
+    plain = []
+    for word in (str(v).strip() for v in uniques):
+        word = grouping.sub("", word) if shape.fullmatch(word) else None
+        plain.append(word.replace(",", ".") if word is not None and decimal == "," else word)
+    numbers = pd.to_numeric(pd.Series(plain, dtype=object), errors="coerce").to_numpy(
+        dtype=np.float64)
     return np.append(numbers, np.nan)[codes]
 
 
@@ -78,8 +103,7 @@ def parse_column(text: pd.Series, *, decimal: str) -> pd.Series | None:
     if np.isnan(numbers[present]).any():
         return None
     column = pd.Series(numbers, index=text.index, name=text.name)
-    written = text[present].astype(str)
-    whole = not written.str.contains(f"[eE{re.escape(decimal)}]", regex=True).any()
+    whole = not _any(re.compile(f"[eE{re.escape(decimal)}]"), distinct_words(text))
     if present.all() and whole and np.all(numbers == np.round(numbers)) \
             and np.all(np.abs(numbers) < 2**53):
         return column.astype(np.int64)
@@ -88,20 +112,23 @@ def parse_column(text: pd.Series, *, decimal: str) -> pd.Series | None:
 
 def number_shaped(text: pd.Series) -> bool:
     """True when every present value reads as a number with one decimal mark or the other."""
-    words = pd.Series(text.dropna().astype(str).str.strip().unique())
-    if words.empty:
-        return False
-    fits = words.str.fullmatch(_SHAPES["."]) | words.str.fullmatch(_SHAPES[","])
-    return bool(fits.all())
+    return _shaped(distinct_words(text))
+
+
+def _shaped(words: list[str]) -> bool:
+    point, comma = _SHAPES["."], _SHAPES[","]
+    return bool(words) and all(point.fullmatch(w) or comma.fullmatch(w) for w in words)
 
 
 def table_decimal(frame: pd.DataFrame, *, sep: str = ",") -> str:
     """The decimal mark of a table of text, judged on its number-shaped columns only."""
     evidence = {",": 0, ".": 0}
     for name in frame.columns:
-        column = frame[name]
-        if is_text(column) and number_shaped(column) and not has_leading_zero(column):
-            for mark, count in decimal_evidence(column).items():
+        if not is_text(frame[name]):
+            continue
+        words = distinct_words(frame[name])
+        if _shaped(words) and not _leading_zero(words):
+            for mark, count in _evidence(words).items():
                 evidence[mark] += count
     return choose_decimal(evidence, sep=sep)
 
@@ -113,9 +140,9 @@ def code_columns(frame: pd.DataFrame) -> list:
 
 def _is_code(text: pd.Series) -> bool:
     """Only digits, and at least one value starts with a zero followed by more digits."""
-    words = pd.Series(text.dropna().astype(str).str.strip().unique())
-    return bool(len(words) and words.str.fullmatch(r"\d+").all()
-                and words.str.match(r"0\d").any())
+    words = distinct_words(text)
+    return bool(words) and _all(_DIGITS, words) and any(w.startswith("0") and len(w) > 1
+                                                         for w in words)
 
 
 def type_numbers(frame: pd.DataFrame, *, decimal: str, codes: list,
@@ -148,7 +175,7 @@ def _typing_notes(frame: pd.DataFrame, converted: dict, *, decimal: str, codes: 
     """Sentences for the dataset notes: which columns were read in which notation, which kept."""
     notes = []
     grouped = [name for name in converted if _has_grouping(frame[name], decimal=decimal)]
-    commas = [name for name in converted if frame[name].astype(str).str.contains(",").any()]
+    commas = [name for name in converted if any("," in w for w in distinct_words(frame[name]))]
     if decimal == "," and (parsed or commas or grouped):
         listed = [name for name in frame.columns if name in set(parsed + commas + grouped)]
         notes.append("Read numbers written with a decimal comma (1.234,56 = 1234.56) in: "
@@ -159,15 +186,14 @@ def _typing_notes(frame: pd.DataFrame, converted: dict, *, decimal: str, codes: 
                      + ", ".join(f"'{name}'" for name in grouped) + "; the rules and rules.sql "
                      "speak of them as plain numbers: load them into a database as numbers.")
     for name in codes:
-        example = frame[name].dropna().astype(str).str.strip()
-        example = example[example.str.match(_LEADING_ZERO)].iloc[0]
+        example = next(w for w in distinct_words(frame[name]) if _LEADING_ZERO.match(w))
         notes.append(f"Kept '{name}' as text, not numbers: its values have leading zeros "
                      f"(for example '{example}').")
     return notes
 
 
 def _has_grouping(text: pd.Series, *, decimal: str) -> bool:
-    return bool(text.dropna().astype(str).str.strip().str.contains(_GROUPING[decimal]).any())
+    return _any(_GROUPING[decimal], distinct_words(text))
 
 
 def comma_columns(frame: pd.DataFrame) -> tuple[list, str | None, list]:
@@ -176,13 +202,14 @@ def comma_columns(frame: pd.DataFrame) -> tuple[list, str | None, list]:
     which of those columns are written with a comma or a point (for the notes)."""
     fast, grouped, written = [], False, []
     for name in frame.columns:
-        column = frame[name]
-        if not is_text(column) or has_leading_zero(column) or not number_shaped(column):
+        if not is_text(frame[name]):
             continue
-        words = column.dropna().astype(str).str.strip()
-        if words.str.fullmatch(_SHAPES[","]).all() and not words.str.contains(_SPACE).any():
+        words = distinct_words(frame[name])
+        if _leading_zero(words) or not _shaped(words):
+            continue
+        if _all(_SHAPES[","], words) and not _any(_SPACED, words):
             fast.append(name)
-            grouped = grouped or bool(words.str.contains(".", regex=False).any())
-            if words.str.contains(r"[.,]").any():
+            grouped = grouped or any("." in w for w in words)
+            if any("." in w or "," in w for w in words):
                 written.append(name)
     return fast, "." if grouped else None, written
