@@ -241,11 +241,16 @@ def app(tmp_path_factory):
     return create_app(settings_, local=True)
 
 
+# how a browser writes line breaks and quotes of a file name into a multipart header (HTML standard)
+BROWSER_NAME_ESCAPES = str.maketrans({"\n": "%0A", "\r": "%0D", '"': "%22"})
+
+
 def upload_page(app, data: bytes, *, filename: str) -> tuple[Path, list[str]]:
     """POST /upload, then the preview page and its routing call: (stored file, content strings)."""
     client = app.server.test_client()
     token = client.get("/csrf-token").get_json()["csrf"]
-    posted = client.post("/upload", data={"csrf": token, "file": (io.BytesIO(data), filename)},
+    sent = filename.translate(BROWSER_NAME_ESCAPES)
+    posted = client.post("/upload", data={"csrf": token, "file": (io.BytesIO(data), sent)},
                          content_type="multipart/form-data")
     assert posted.status_code == 302 and posted.location.startswith("/?upload="), posted.status_code
     page = client.get(posted.location)
