@@ -1,5 +1,5 @@
-"""Fixtures for the integration layer: a PostgreSQL server per module and a run store on both engines
-(modules that need another store define their own `store`)."""
+"""Fixtures for the integration layer: one PostgreSQL server for the layer and a run store on both
+engines (modules that need another store define their own `store`)."""
 from __future__ import annotations
 
 import pytest
@@ -7,9 +7,10 @@ import pytest
 from service.store import RunStore
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def postgres():
-    """A throwaway PostgreSQL server per test module: a machine without one fails, it does not skip."""
+    """A throwaway PostgreSQL server shared by the layer (each test takes a fresh database of its
+    own): a machine without one fails, it does not skip."""
     from pg import PostgresServer
     server = PostgresServer().start()
     yield server
@@ -22,7 +23,8 @@ def store(request, tmp_path) -> RunStore:
     if request.param == "sqlite":
         url = f"sqlite:///{tmp_path / 'store.db'}"
     else:
-        name = "t_" + request.node.name.split("[")[0][-40:].lower()
+        module = request.module.__name__.rsplit(".", 1)[-1].removeprefix("test_")[:12]
+        name = f"t_{module}_" + request.node.name.split("[")[0][-40:].lower()
         url = request.getfixturevalue("postgres").fresh_database(name)
     s = RunStore(url)
     s.create_schema()
