@@ -22,10 +22,24 @@ def blobs():
     return make_blobs_table(3000, n_features=6, k=4, seed=1)
 
 
+@pytest.fixture(scope="module")
+def auto_run(blobs):
+    """`auto_run(method)`: the auto-k run of that method on the blobs, made once for the module
+    (the tests only read it)."""
+    made = {}
+
+    def run(method: str):
+        if method not in made:
+            made[method] = run_segmentation(blobs[0], options=RunOptions(method=method,
+                                                                         id_column="id"))
+        return made[method]
+    return run
+
+
 @pytest.mark.parametrize("method", ["kmeans", "hierarchical"])
-def test_auto_k_finds_the_planted_segments(blobs, method):
-    table, planted = blobs
-    out = run_segmentation(table, options=RunOptions(method=method, id_column="id"))
+def test_auto_k_finds_the_planted_segments(blobs, auto_run, method):
+    planted = blobs[1]
+    out = auto_run(method)
     assert out.result.k_selection["chosen_k"] == 4
     assert adjusted_rand_score(planted, out.assignments["cluster"]) >= 0.9
     reason = out.result.k_selection["reason"]
@@ -43,8 +57,8 @@ def test_two_stage_on_larger_tables_keeps_k_and_a_dendrogram():
         assert sum(dendro["leaf_sizes"]) == len(table) and len(dendro["linkage"]) >= 4
 
 
-def test_k_selection_has_every_figure_for_every_candidate(blobs):
-    out = run_segmentation(blobs[0], options=RunOptions(id_column="id"))
+def test_k_selection_has_every_figure_for_every_candidate(auto_run):
+    out = auto_run("kmeans")    # the default method
     rows = out.result.k_selection["candidates"]
     assert [r["k"] for r in rows] == list(range(2, 9))     # depth 3 holds at most 8 segments
     for r in rows:
