@@ -14,6 +14,9 @@ LOOPBACK = ("127.", "localhost", "[::1]", "::1", "unix:")
 # so pages and /healthz keep answering beside them (--threads on the command line overrides).
 worker_class = "gthread"
 threads = 16
+# Each answer closes its connection, as the sync workers' did: no idle kept-alive connections to
+# hold, and no reused connection the server is closing just as a client sends on it.
+keepalive = 0
 # A worker is replaced after about this many requests (spread so they do not all restart at once),
 # so memory a long-lived worker gathers is given back.
 max_requests = 2000

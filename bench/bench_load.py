@@ -7,15 +7,19 @@ one thread and one requests.Session each, do what a person would: sign in, uploa
 generated customers (make_customers(300..800, seed=user)), start a run with automatic k, poll it to
 done, open its page (the page, Dash's layout and dependencies, the recorded routing call with their
 own run id, a switch to the rules tab), make a share link and open it without a session, and check
-that they see only their own runs. Everything is bounded: at most --max-requests requests and
+that they see only their own runs. In the same run, badly behaved clients (bench/hostile_clients.py):
+--slow connections that send one header line every 3 s and never finish, one editor uploading a
+--workbook-mb workbook from --previews threads at once, one editor flooding the run queue, and a
+/healthz probe twice a second. Everything is bounded: at most --max-requests requests and
 --max-seconds of wall time (hard caps 5,000 and 600 s), then every process started here is stopped.
 
     .venv/bin/python bench/bench_load.py [--users 50] [--workers 4] [--concurrency 2]
         [--poll-seconds 3] [--ramp-seconds 15] [--max-requests 4000] [--max-seconds 540]
-        [--seed 0] [--out bench/results]
+        [--slow 8] [--previews 4] [--workbook-mb 12] [--flood-burst 30] [--seed 0] [--out bench/results]
 
-Targets: zero errors (any answer other than 2xx/3xx, or an exception; the isolation checks' 404s
-are expected answers), and page callbacks under 1 s at the 95th percentile while runs are going on.
+Targets, for the well-behaved users: zero errors (any answer other than 2xx/3xx, or an exception;
+the isolation checks' 404s are expected answers), page callbacks under 1 s at the 95th percentile
+while runs are going on, /healthz under 1 s at the 99th; and the flooder held to its queued quota.
 """
 from __future__ import annotations
 
@@ -38,12 +42,14 @@ import requests
 ROOT = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(ROOT), str(ROOT / "tests")]
 
+import hostile_clients as hostile_  # noqa: E402
 from servers import Gunicorn, Worker  # noqa: E402
 
 HARD_MAX_REQUESTS = 5_000
 HARD_MAX_SECONDS = 600.0
 PASSWORD = "load-test-password"
 CAPTURE_USER = "capture"
+PREVIEWER, FLOODER = "previewer", "flooder"
 CHROMIUM = "/usr/bin/chromium"
 BROWSER_ARGS = ["--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking",
                 "--disable-component-update", "--disable-sync"]
@@ -65,7 +71,8 @@ class UserFailed(Exception):
 # --- the instance, the servers, one recorded browser session ------------------------------------
 
 def make_accounts(instance: Path, *, users: int):
-    """A fresh store with the capture account and `users` editors; returns the RunStore."""
+    """A fresh store with the capture, previewer and flooder accounts and `users` editors;
+    returns the RunStore and {name: user id}."""
     from service.accounts import Accounts
     from service.settings import Settings
     from service.store import RunStore
@@ -73,9 +80,9 @@ def make_accounts(instance: Path, *, users: int):
     store = RunStore(Settings.from_env({"CLEARSEG_INSTANCE_DIR": str(instance)}).database_url)
     store.create_schema()
     accounts = Accounts(store)
-    for name in [CAPTURE_USER, *(user_name(i) for i in range(users))]:
-        accounts.add(name, PASSWORD)
-    return store
+    ids = {name: accounts.add(name, PASSWORD)
+           for name in [CAPTURE_USER, PREVIEWER, FLOODER, *(user_name(i) for i in range(users))]}
+    return store, ids
 
 
 def user_name(index: int) -> str:
@@ -102,13 +109,18 @@ def sign_in(session: requests.Session, *, url: str, username: str) -> requests.R
                         allow_redirects=False, timeout=REQUEST_TIMEOUT)
 
 
+def form_token(session: requests.Session, *, url: str) -> dict:
+    """The session's form token, as the page's forms send it with an upload."""
+    return {"csrf": session.get(f"{url}/csrf-token", timeout=REQUEST_TIMEOUT).json()["csrf"]}
+
+
 def capture_run(url: str) -> tuple[str, str]:
     """The capture user's finished run and share token, made through the API: (run id, token)."""
     session = requests.Session()
     assert sign_in(session, url=url, username=CAPTURE_USER).status_code == 302
     data = customers_csv(999, seed=0)
     upload = session.post(f"{url}/upload", files={"file": ("capture.csv", data)},
-                          allow_redirects=False, timeout=60)
+                          data=form_token(session, url=url), allow_redirects=False, timeout=60)
     upload_id = upload.headers["Location"].split("upload=")[1]
     run_id = session.post(f"{url}/api/runs", json={"upload_id": upload_id, "k": "auto"},
                           timeout=REQUEST_TIMEOUT).json()["id"]
@@ -327,7 +339,9 @@ class User:
     def upload_and_start(self) -> str:
         """Upload this user's table, start a run with automatic k; returns the run id."""
         data = customers_csv(self.index, seed=self.shared.seed)
-        posted = self.call("POST /upload", kind="upload", files={"file": ("customers.csv", data)})
+        token = form_token(self.session, url=self.shared.url)
+        posted = self.call("POST /upload", kind="upload", files={"file": ("customers.csv", data)},
+                           data=token)
         upload_id = posted.headers["Location"].split("upload=")[1]
         self.think()
         started = self.call("POST /api/runs", kind="api: start run",
@@ -495,6 +509,48 @@ def run_seconds(runs: list[dict]) -> dict:
     return {"p50": percentile(spans, q=50), "max": max(spans, default=None)}
 
 
+def queued_quota() -> int | None:
+    """The per-user queued-run quota the servers run with (None where there is none)."""
+    from service.settings import Settings
+
+    return getattr(Settings.from_env(dict(os.environ)), "max_queued_per_user", None)
+
+
+def hostile_summary(hostile: hostile_.Hostile, *, args, workbook: Path) -> dict:
+    """The figures of the badly behaved clients and of the /healthz probe."""
+    parsed = [p for p in hostile.previews if p["outcome"] == "parsed"]
+    return {"healthz": latency(hostile.health),
+            "healthz_failed": sum(not h["ok"] for h in hostile.health),
+            "slow": {"count": args.slow, **hostile.slow},
+            "previews": {"threads": args.previews,
+                         "workbook_mb": round(workbook.stat().st_size / 2**20, 1),
+                         "outcomes": hostile_.counts(hostile.previews, "outcome"),
+                         "parsed": latency(parsed)},
+            "flood": hostile_.flood_summary(hostile.flood, quota=queued_quota())}
+
+
+def hostile_lines(h: dict) -> list[str]:
+    """The table of the badly behaved clients and the /healthz probe."""
+    health, previews, flood = h["healthz"], h["previews"], h["flood"]
+    outcomes = ", ".join(f"{k} {v}" for k, v in sorted(previews["outcomes"].items())) or "none"
+    refusals = ", ".join(f"HTTP {k}: {v}" for k, v in flood["refusal_statuses"].items()) or "none"
+    return [
+        "| badly behaved clients, and /healthz | value |", "|---|---|",
+        f"| /healthz probe, twice a second: p50 / p95 / p99 / max (ms) | {ms(health['p50'])} / "
+        f"{ms(health['p95'])} / {ms(health['p99'])} / {ms(health['max'])} ({health['count']} "
+        f"checks, {h['healthz_failed']} failed) |",
+        f"| slow connections (a header line every 3 s, never finished) | {h['slow']['count']} at "
+        f"once; {h['slow']['connections']} opened, {h['slow']['lines']} lines sent, "
+        f"{h['slow']['closed_by_server']} closed by the server |",
+        f"| one editor previewing a {previews['workbook_mb']} MB workbook from {previews['threads']}"
+        f" threads | {outcomes}; parsed in p50 {ms(previews['parsed']['p50'])} ms, max "
+        f"{ms(previews['parsed']['max'])} ms |",
+        f"| one editor flooding the queue (burst, then one every 2 s) | {flood['submitted']} "
+        f"submitted, {flood['accepted']} accepted, refused: {refusals}; peak {flood['peak']['queued']}"
+        f" queued / {flood['peak']['running']} running at once (quota {flood['quota']} queued) |",
+        *[f"| refusal message | {m} |" for m in flood["refusal_messages"]], ""]
+
+
 def ms(value) -> str:
     """Seconds as whole milliseconds for the tables."""
     return "—" if value is None else f"{value * 1000:,.0f}"
@@ -521,6 +577,7 @@ def markdown(summary: dict, *, machine: str) -> str:
         f"| errors | {len(summary['errors'])} |",
         f"| isolation (other's run 404 by API and download, not found as a page; home lists only "
         f"its own run) | {'PASS' if iso_ok else 'FAIL'}: {iso} |", "",
+        *(hostile_lines(summary["hostile"]) if "hostile" in summary else []),
         "| request | count | p50 (ms) | p95 (ms) | p99 (ms) | max (ms) |",
         "|---|---:|---:|---:|---:|---:|",
     ]
@@ -538,6 +595,12 @@ def targets(summary: dict, *, iso_ok: bool) -> list[str]:
              f"- page callbacks while runs are going on, p95 < 1 s: {ms(p95)} ms "
              f"({'PASS' if p95 is not None and p95 < 1 else 'FAIL'})",
              f"- each user sees only its own runs: {'PASS' if iso_ok else 'FAIL'}"]
+    if "hostile" in summary:
+        health, flood = summary["hostile"]["healthz"]["p99"], summary["hostile"]["flood"]
+        lines += [f"- /healthz p99 < 1 s beside the badly behaved clients: {ms(health)} ms "
+                  f"({'PASS' if health is not None and health < 1 else 'FAIL'})",
+                  f"- the flooder held to its queued quota ({flood['quota']}): peak "
+                  f"{flood['peak']['queued']} queued ({'PASS' if flood['held'] else 'FAIL'})"]
     if summary["capped"]:
         lines.append("- **the request or time cap was reached: not every user finished**")
     for error in summary["errors"][:10]:
@@ -564,6 +627,10 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--ramp-seconds", type=float, default=15.0)
     parser.add_argument("--max-requests", type=int, default=4_000)
     parser.add_argument("--max-seconds", type=float, default=540.0)
+    parser.add_argument("--slow", type=int, default=8, help="slow connections")
+    parser.add_argument("--previews", type=int, default=4, help="concurrent large previews")
+    parser.add_argument("--workbook-mb", type=float, default=12.0)
+    parser.add_argument("--flood-burst", type=int, default=30, help="runs the flooder submits at once")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--out", default=str(ROOT / "bench" / "results"))
     args = parser.parse_args()
@@ -572,8 +639,38 @@ def parse_args() -> argparse.Namespace:
     return args
 
 
-def load_phase(url: str, store, *, args, deadline: float) -> Shared:
-    """Record the browser's bodies, then let the users loose until done or capped."""
+def signed_in(url: str, username: str) -> requests.Session:
+    """A session of `username`, signed in."""
+    session = requests.Session()
+    assert sign_in(session, url=url, username=username).status_code == 302, username
+    return session
+
+
+def start_hostile(url: str, store, *, args, ids: dict, workbook: Path) -> hostile_.Hostile:
+    """The badly behaved clients, all started: the /healthz probe, the slow connections, the
+    previewer's threads and the flooder (with a watch on its runs in the store)."""
+    hostile = hostile_.Hostile()
+    hostile.start(hostile_.probe_health, url, name="healthz")
+    port = int(url.rsplit(":", 1)[1])
+    for index in range(args.slow):
+        hostile.start(hostile_.slow_connection, port, index, name=f"slow-{index}")
+    for index in range(args.previews):
+        session = signed_in(url, PREVIEWER)
+        hostile.start(hostile_.preview_loop, session, url, workbook,
+                      form=form_token(session, url=url), name=f"preview-{index}")
+    flooder = signed_in(url, FLOODER)
+    upload_id = hostile_.upload_small(flooder, url, customers_csv(998, seed=args.seed),
+                                      form=form_token(flooder, url=url))
+    hostile.start(hostile_.watch_owner, store, ids[FLOODER], name="flood-watch")
+    hostile.start(hostile_.flood_queue, flooder, url, name="flood", upload_id=upload_id,
+                  burst=args.flood_burst)
+    return hostile
+
+
+def load_phase(url: str, store, *, args, ids: dict, workbook: Path,
+               deadline: float) -> tuple[Shared, hostile_.Hostile]:
+    """Record the browser's bodies, start the badly behaved clients, then let the users loose
+    until done or capped."""
     capture, token = capture_run(url)
     bodies = capture_bodies(url, run_id=capture, token=token)
     print(f"recorded the browser's callbacks; {args.users} users start", file=sys.stderr, flush=True)
@@ -581,12 +678,14 @@ def load_phase(url: str, store, *, args, deadline: float) -> Shared:
     recorder = Recorder(max_requests=args.max_requests, deadline=deadline, activity=activity)
     shared = Shared(url=url, bodies=bodies, recorder=recorder, capture_run=capture,
                     poll_seconds=args.poll_seconds, seed=args.seed)
+    hostile = start_hostile(url, store, args=args, ids=ids, workbook=workbook)
     try:
         run_users(shared, users=args.users, ramp_seconds=args.ramp_seconds)
     finally:
+        hostile.finish()
         activity.stop()
     shared.activity_samples = activity.samples
-    return shared
+    return shared, hostile
 
 
 def main() -> None:
@@ -597,24 +696,29 @@ def main() -> None:
     machine = machine_line()
     instance = Path(tempfile.mkdtemp(prefix="clearseg-load-")) / "instance"
     instance.mkdir(parents=True)
-    store = make_accounts(instance, users=args.users)
+    store, ids = make_accounts(instance, users=args.users)
+    workbook = hostile_.large_workbook(instance.parent / "big.xlsx", megabytes=args.workbook_mb,
+                                       seed=args.seed)
     web = Gunicorn(instance, workers=args.workers)
     worker = Worker(instance, concurrency=args.concurrency)
     assert web.url.startswith("http://127.0.0.1:"), web.url  # loopback only
     try:
         web.start()
         worker.start()
-        shared = load_phase(web.url, store, args=args, deadline=deadline)
+        shared, hostile = load_phase(web.url, store, args=args, ids=ids, workbook=workbook,
+                                     deadline=deadline)
     finally:
         worker.stop()
         web.stop()
     summary = summarize(shared, args=args, wall=time.monotonic() - started)
+    summary["hostile"] = hostile_summary(hostile, args=args, workbook=workbook)
     text = markdown(summary, machine=machine)
     print(text)
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     (out / "load.md").write_text(text + "\n")
     raw = {"summary": summary, "machine": machine, "args": vars(args),
+           "healthz": hostile.health, "previews": hostile.previews, "flood": hostile.flood,
            "outcomes": [shared.outcomes.get(i) for i in range(args.users)],
            "activity": shared.activity_samples, "requests": shared.recorder.records}
     (out / "load.json").write_text(json.dumps(raw, indent=1, default=str))

@@ -2,7 +2,8 @@
 
 A hostile file can then only exhaust or crash that child, never the web worker. One editor makes
 one preview at a time (`preview_slot`): a second upload while the first is still being parsed is
-answered at once instead of tying up another worker thread and another core.
+answered at once instead of tying up another worker thread and another core, and the parse runs
+at a lower CPU priority than the web workers.
 """
 from __future__ import annotations
 
@@ -21,6 +22,7 @@ from .settings import Settings
 
 logger = logging.getLogger(__name__)
 PREVIEWS_PER_USER = 1
+PREVIEW_NICENESS = 10   # a parse gets the cores pages and /healthz leave free
 SLOT_FOLDER = "preview-slots"
 BUSY_MESSAGE = ("A preview of another file of yours is still being made: wait until it is shown, "
                 "then upload this one.")
@@ -49,6 +51,13 @@ def preview_slot(owner: str, *, instance_dir: Path, per_user: int = PREVIEWS_PER
     yield False
 
 
+def niced_preview(path: str, **kwargs) -> dict:
+    """build_preview at a lower CPU priority (it runs in the sandboxed child): a large workbook
+    being parsed slows other people's pages as little as possible."""
+    os.nice(PREVIEW_NICENESS)
+    return build_preview(path, **kwargs)
+
+
 def clean_upload_name(filename) -> str:
     """An upload's name as stored and shown: no control character (PostgreSQL refuses a NUL in
     text; a line break would split a message), at most 255 characters."""
@@ -73,7 +82,7 @@ def safe_preview(path: str | Path, *, name: str | None = None,
     memory_bytes, seconds = settings.parse_limits
     name = name or Path(path).name
     try:
-        preview = run_limited(build_preview, str(path),
+        preview = run_limited(niced_preview, str(path),
                               xlsx_max_unpacked_mb=settings.xlsx_max_unpacked_mb,
                               name=name, memory_bytes=memory_bytes, seconds=seconds)
         return preview, None
