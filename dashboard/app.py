@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import secrets
 import sys
+import threading
 from datetime import timedelta
 from pathlib import Path
 
@@ -102,10 +103,25 @@ def _register_pages(app: dash.Dash) -> None:
     dash.register_page("not_found_404", path="/404", title="Not found", layout=not_found.layout)
 
 
+def _setup_dash_once(server: flask.Flask, app: dash.Dash) -> None:
+    """Dash sets itself up on the first request and marks that done before it is; with threaded
+    workers a second request could meanwhile render a page missing scripts. Each request waits
+    until the setup is complete."""
+    lock, setup = threading.Lock(), app._setup_server
+
+    def locked_setup():
+        with lock:
+            setup()
+
+    hooks = server.before_request_funcs.setdefault(None, [])
+    hooks[hooks.index(setup)] = locked_setup
+
+
 def _guard_requests(server: flask.Flask, app: dash.Dash) -> None:
     """The request hooks in order (after Dash's own setup): body size, sign-in, owner id, callback
     body shape, one preview at a time per editor; the page security headers, no versions shown."""
     server.extensions[DASH_APP] = app
+    _setup_dash_once(server, app)
     server.before_request(limit_body)
     server.before_request(gate)
     server.before_request(_ensure_session)
