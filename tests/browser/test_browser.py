@@ -1,4 +1,5 @@
-"""The product in Debian's Chromium, against gunicorn with two workers and a separate job runner.
+"""The product in Debian's Chromium, against gunicorn with two workers and a separate job runner
+(both shared by the browser layer: see conftest.py).
 
 Upload, run with auto k, watch the progress bar, read cards and rules, open every tab, download,
 share, revoke, and a broken file. Screenshots of each view go to test-artifacts/.
@@ -12,34 +13,13 @@ import pandas as pd
 import pytest
 import requests
 
-from servers import ROOT, Gunicorn, Worker
+from servers import ROOT
 
-import playwright.sync_api as playwright_sync  # noqa: E402  (missing: the test fails, it never skips)
 ARTIFACTS = ROOT / "test-artifacts"
-CHROMIUM = "/usr/bin/chromium"
-ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-        "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 TABS = {"segments": "segment-cards", "rules": "rules-table", "dendrogram": "dendrogram-graph",
         "pairs": "pair-plot-graph", "profiles": "profile-graph", "k": "k-selection-graph",
         "data": "data-graph"}
 GRAPHS = {"dendrogram-graph", "pair-plot-graph", "profile-graph", "k-selection-graph", "data-graph"}
-
-
-@pytest.fixture(scope="module")
-def site(tmp_path_factory):
-    instance = tmp_path_factory.mktemp("browser") / "instance"
-    web, worker = Gunicorn(instance, workers=2).start(), Worker(instance, concurrency=2).start()
-    yield web
-    web.stop()
-    worker.stop()
-
-
-@pytest.fixture(scope="module")
-def browser():
-    with playwright_sync.sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, args=ARGS, headless=True)
-        yield b
-        b.close()
 
 
 @pytest.fixture(scope="module")

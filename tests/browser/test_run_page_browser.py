@@ -3,7 +3,8 @@ cards, every download and a share link, and the profile and pair plot at 1400 an
 and dark (screenshots in test-artifacts/).
 
 One run of a generated shop table (a plan level and a yes/no flag that differ by group, skewed
-spend and order counts, ids with leading zeros) is made once for the module through the page.
+spend and order counts, ids with leading zeros) is made once for the module through the page, on
+the server and browser the browser layer shares (conftest.py).
 """
 from __future__ import annotations
 
@@ -15,13 +16,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from servers import ROOT, Gunicorn, Worker
+from servers import ROOT
 
-import playwright.sync_api as playwright_sync  # noqa: E402  (missing: the test fails, it never skips)
 ARTIFACTS = ROOT / "test-artifacts"
-CHROMIUM = "/usr/bin/chromium"
-ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-        "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 NAME = 'Weekend "VIP" buyers, =SUM(1)'
 FACTS_CLEAR_OF_DOWNLOADS = """() => {
   const d = document.querySelector('.downloads').getBoundingClientRect();
@@ -46,23 +43,6 @@ def shop_table(n: int = 900, *, seed: int = 21) -> pd.DataFrame:
         "orders": rng.poisson(np.array([1.0, 4.0, 14.0])[group]) + rng.poisson(0.3, n) * 10,
         "age": np.round(rng.normal(42, 11, n)).clip(18, 90),
     })
-
-
-@pytest.fixture(scope="module")
-def site(tmp_path_factory):
-    instance = tmp_path_factory.mktemp("run-page-browser") / "instance"
-    web, worker = Gunicorn(instance, workers=2).start(), Worker(instance, concurrency=1).start()
-    yield web
-    web.stop()
-    worker.stop()
-
-
-@pytest.fixture(scope="module")
-def browser():
-    with playwright_sync.sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, args=ARGS, headless=True)
-        yield b
-        b.close()
 
 
 @pytest.fixture(scope="module")
