@@ -26,15 +26,8 @@ max_requests_jitter = 200
 def _migrate(store) -> None:
     """Migrate once, in the master, before any worker starts (the workers then find it current);
     a database that is away now is left to the workers, which wait for it."""
-    from service.store import database_unavailable
-
     try:
-        store.create_schema()
-    except Exception as exc:
-        if not database_unavailable(exc):
-            raise
-        print("clearseg: the database is not reachable; the workers will migrate it when it is",
-              file=sys.stderr, flush=True)
+        store.migrate_when_reachable(meanwhile="the workers will migrate it when it is")
     finally:
         store.engine.dispose()  # no connection of the master's is inherited by a worker
 

@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import secrets
-import sys
 import threading
 from datetime import timedelta
 from pathlib import Path
@@ -43,18 +42,6 @@ def _secret_key(settings: Settings, *, local: bool) -> str:
             path.chmod(0o600)
         return path.read_text().strip()
     return secrets.token_hex(32)
-
-
-def _create_schema(store: RunStore) -> None:
-    """Create or migrate the schema; a database that is briefly away must not stop the worker."""
-    from service.store import database_unavailable
-    try:
-        store.create_schema()
-    except Exception as exc:
-        if not database_unavailable(exc):
-            raise
-        print("clearseg: the database is not reachable; pages answer 503 until it is",
-              file=sys.stderr, flush=True)
 
 
 def _ensure_session() -> None:
@@ -137,7 +124,7 @@ def create_app(settings: Settings | None = None, *, local: bool = False) -> dash
     settings = settings or Settings.from_env()
     server = flask.Flask("clearseg")
     store = RunStore(settings.database_url)
-    _create_schema(store)
+    store.migrate_when_reachable(meanwhile="pages answer 503 until it is")
     server.extensions[EXTENSION] = {"store": store, "settings": settings, "local": local}
     _trust_proxies(server, settings.proxy_hops)
     server.config.update(

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import os
 import sqlite3
+import sys
 from contextlib import AbstractContextManager
 from functools import partial
 
@@ -110,6 +111,19 @@ class Database:
             with self.reading() as con:
                 con.exec_driver_sql("SELECT 1")
         except Exception:  # noqa: BLE001  (whatever the cause: not healthy)
+            return False
+        return True
+
+    def migrate_when_reachable(self, *, meanwhile: str) -> bool:
+        """Migrate now (True); a database that is away is said once on stderr, with what happens
+        `meanwhile`, and left for later (False). Any other error is raised."""
+        try:
+            self.create_schema()
+        except Exception as exc:
+            if not database_unavailable(exc):
+                raise
+            print(f"clearseg: the database is not reachable; {meanwhile}", file=sys.stderr,
+                  flush=True)
             return False
         return True
 
