@@ -148,7 +148,7 @@ def test_a_renamed_segment_is_in_the_cards_the_downloads_and_a_share_link(owner_
     assert next(r for r in csv.DictReader(io.StringIO(files["assignments.csv"])))[
         "customer_id"] == "00001"
     assert NAME.replace('"', '\\"') in files["result.json"]
-    assert "Weekend &quot;VIP&quot; buyers, =SUM(1)" in files["report.html"]
+    assert "Weekend &#34;VIP&#34; buyers, =SUM(1)" in files["report.html"]   # escaped by the template
     assert f"-- 1: {NAME}\n" in files["rules.sql"]
     page.click("#share-button")
     page.wait_for_function("() => /\\/share\\//.test(document.querySelector('#share-url').value)")
@@ -161,7 +161,7 @@ def test_a_renamed_segment_is_in_the_cards_the_downloads_and_a_share_link(owner_
     view.wait_for_selector("#segment-cards", timeout=30_000)
     assert view.inner_text("#segment-card-1 .segment-name") == NAME
     assert view.locator(".rename-input").count() == 0
-    assert "Weekend &quot;VIP&quot;" in stranger.request.get(url + "/report.html").text()
+    assert "Weekend &#34;VIP&#34;" in stranger.request.get(url + "/report.html").text()
     stranger.close()
 
 
