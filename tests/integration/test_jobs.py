@@ -21,13 +21,21 @@ def store(tmp_path) -> RunStore:
     return s
 
 
-def _submit(store: RunStore, tmp_path, *, rows: int = 400, name: str = "c", options=None) -> str:
-    path = tmp_path / f"{name}.csv"
-    if not path.exists():
-        if rows > 5000:
-            make_blobs_table(rows, n_features=8, k=4, seed=0)[0].to_csv(path, index=False)
-        else:
-            make_customers(rows, seed=0)[0].to_csv(path, index=False)
+@pytest.fixture(scope="module")
+def big_csv(tmp_path_factory):
+    """A table long enough that its run is still going when it is cancelled or killed (written
+    once: the tests only read it)."""
+    path = tmp_path_factory.mktemp("big") / "big.csv"
+    make_blobs_table(300_000, n_features=8, k=4, seed=0)[0].to_csv(path, index=False)
+    return path
+
+
+def _submit(store: RunStore, tmp_path, *, name: str = "c", options=None, path=None) -> str:
+    """Queue a run of alice on `path`, else on 400 generated customers in tmp_path."""
+    if path is None:
+        path = tmp_path / f"{name}.csv"
+        if not path.exists():
+            make_customers(400, seed=0)[0].to_csv(path, index=False)
     up = store.add_upload(owner="alice", filename=path.name, path=str(path),
                           size_bytes=path.stat().st_size, preview=None, error=None)
     return store.submit(owner="alice", title=path.name, upload_id=up,
@@ -87,8 +95,8 @@ def test_bad_upload_fails_with_its_message(store, tmp_path):
     assert "is empty" in store.run(run_id)["message"]
 
 
-def test_cancel_stops_a_running_job(store, tmp_path):
-    run_id = _submit(store, tmp_path, rows=300_000, name="big", options={"method": "hierarchical"})
+def test_cancel_stops_a_running_job(store, tmp_path, big_csv):
+    run_id = _submit(store, tmp_path, path=big_csv, options={"method": "hierarchical"})
     with _Serving(Runner(store, concurrency=1, poll_seconds=0.1)):
         assert _wait(lambda: store.run(run_id)["status"] == "running")
         assert store.request_cancel(run_id, owner="alice")
@@ -96,8 +104,8 @@ def test_cancel_stops_a_running_job(store, tmp_path):
     assert store.result_json(run_id) is None
 
 
-def test_a_killed_job_process_is_marked_failed_and_can_run_again(store, tmp_path):
-    run_id = _submit(store, tmp_path, rows=300_000, name="big", options={"method": "hierarchical"})
+def test_a_killed_job_process_is_marked_failed_and_can_run_again(store, tmp_path, big_csv):
+    run_id = _submit(store, tmp_path, path=big_csv, options={"method": "hierarchical"})
     other = _submit(store, tmp_path)
     with _Serving(Runner(store, concurrency=2, poll_seconds=0.1)) as runner:
         assert _wait(lambda: run_id in runner.children)
