@@ -12,7 +12,8 @@ from segmentation.cli import main as cli_main
 TESTS = Path(__file__).resolve().parent
 if str(TESTS) not in sys.path:
     sys.path.insert(0, str(TESTS))  # the shared helpers (servers, pg, engines, ...) import by name
-from seeded_runs import make_untidy  # noqa: E402 (needs the path above)
+from result_checks import INVALID_RESULTS, validated  # noqa: E402 (needs the path above)
+from seeded_runs import make_untidy  # noqa: E402
 
 LAYERS = ("unit", "integration", "e2e", "browser")
 
@@ -25,35 +26,6 @@ def pytest_collection_modifyitems(config, items) -> None:
             item.add_marker(getattr(pytest.mark, parts[0]))
 
 
-INVALID_RESULTS: list[str] = []   # schema errors of results written during the current test
-
-
-def _validated(to_dict, valid: set):
-    """`to_dict` that also checks what it returns against docs/result.schema.json (a result
-    already found valid, by its digest in `valid`, is not checked again)."""
-    import hashlib
-    import json
-
-    import jsonschema
-    from segmentation.result_schema import PUBLISHED
-
-    validator = jsonschema.Draft202012Validator(json.loads(PUBLISHED.read_text(encoding="utf-8")))
-
-    def checked(self):
-        data = to_dict(self)
-        digest = hashlib.blake2b(json.dumps(data, sort_keys=True).encode()).digest()
-        if digest in valid:
-            return data
-        error = jsonschema.exceptions.best_match(validator.iter_errors(data))
-        if error is None:
-            valid.add(digest)
-        else:
-            where = "/".join(map(str, error.absolute_path)) or "(top level)"
-            INVALID_RESULTS.append(f"{where}: {error.message[:300]}")
-        return data
-    return checked
-
-
 @pytest.fixture(scope="session", autouse=True)
 def results_follow_the_schema():
     """Every Result the suite writes (to_dict, hence to_json) is checked against the schema."""
@@ -61,7 +33,7 @@ def results_follow_the_schema():
 
     saved, valid = {cls: cls.to_dict for cls in (Result, RunResult)}, set()
     for cls, to_dict in saved.items():
-        cls.to_dict = _validated(to_dict, valid)
+        cls.to_dict = validated(to_dict, valid)
     yield
     for cls, to_dict in saved.items():
         cls.to_dict = to_dict
