@@ -6,4 +6,6 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh requirements-dev.txt
 bash scripts/install-debian.sh
-exec .venv/bin/python -m pytest -q "$@"
+# Two workers, each taking whole test modules (module fixtures such as servers stay in one
+# process); CLEARSEG_TEST_WORKERS=0 runs everything in this process.
+exec .venv/bin/python -m pytest -q -n "${CLEARSEG_TEST_WORKERS:-2}" --dist loadfile "$@"
