@@ -52,11 +52,19 @@ def test_best_customers_card_quotes_their_numbers():
     assert card["pattern"] == "reward_best"
     assert card["headline"] == "Reward and retain your best customers"
     assert card["actions"][0] == ("Invite these 1.2k customers to a loyalty tier with early access: "
-                                  "they spend $1.5k each (vs $600) with a frequency of 16")
+                                  "they spend $1.5k each (vs $600), with frequency at 16 (vs 8)")
     assert card["rationale"].startswith(
         "These 1.2k customers (12% of the base) spend $1.5k vs $600 on average (2.5x the base "
         "average) and buy 16 times vs 8 on average (2x the base average)")
     assert card["kpi"] == "Retention of the 1.2k and their orders over the next 90 days (today frequency 16)"
+
+
+def test_a_plural_count_column_reads_without_an_article():
+    orders = profile(entry("monetary", 1500.0, 600.0, 1.8), entry("orders", 7.66, 4.1, 1.5),
+                     entry("recency_days", 20.0, 140.0, -1.2, base_median=60.0))
+    card = cards_for({1: orders}, meanings={**MEANINGS, "orders": "frequency"})[1]
+    assert card["pattern"] == "reward_best"
+    assert card["actions"][0].endswith("with orders at 7.66 (vs 4.1)"), card["actions"][0]
 
 
 def test_a_spending_score_may_stand_for_spend_in_an_upsell_but_never_makes_best_customers():
