@@ -232,7 +232,8 @@ def result_view(result) -> ResultView:
     created = ("Created", str(getattr(result, "created_at", None) or "n/a"))
     return ResultView(
         title=title, facts=_facts(parts, title) + (created,), verdict=verdict(ks),
-        kept=kept_text(ex.get("cost_ratio")), tightness=tightness_sentence(ex.get("cost_ratio")),
+        kept=kept_text(ex.get("cost_ratio")), tightness=tightness_sentence(ex.get("cost_ratio"),
+                                                       structure=ks.get("structure")),
         depth_costs=depth_costs_text(ex.get("depth_costs")), suggestion=_suggestion(ks),
         agreement=percent(ex.get("fidelity")),
         depth=f"Rule depth {ex.get('depth')} ({ex.get('leaves')} leaves).",

@@ -50,10 +50,17 @@ def kept_text(cost_ratio) -> str | None:
     return None if ratio is None else percent(min(1.0, 1.0 / ratio))
 
 
-def tightness_sentence(cost_ratio) -> str | None:
-    """'These rules keep 97.9% of the clusters' tightness', or None without a cost ratio."""
+def tightness_sentence(cost_ratio, *, structure: str | None = None) -> str | None:
+    """'These rules keep 97.9% of the clusters' tightness', or None without a cost ratio. Where
+    the structure is weak, it says that the clusters themselves are no real groups, so keeping
+    their tightness is no sign of any."""
     kept = kept_text(cost_ratio)
-    return f"These rules keep {kept} {TIGHTNESS}" if kept else None
+    if not kept:
+        return None
+    if structure == "weak":
+        return (f"These rules keep {kept} {TIGHTNESS}, but on this data the clusters are cuts "
+                "of a continuum too: that is no sign of real groups")
+    return f"These rules keep {kept} {TIGHTNESS}"
 
 
 def depth_costs_text(depth_costs) -> str | None:

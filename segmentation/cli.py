@@ -9,6 +9,8 @@ import sys
 import time
 from pathlib import Path
 
+from explain.view_text import percent, tightness_sentence
+
 from .errors import InputError
 from .loading import ORDER_KEYS, load_input
 from .options import DEFAULT_DEPTH, DEPTH_MAX, DEPTH_MIN, METHODS, OptionError, RunOptions
@@ -133,10 +135,9 @@ def _summary(result: RunResult, written) -> None:
     print(f"{len(result.segments)} segments ({result.clustering.method}). {ks.reason}")
     if ks.structure_reason:
         print(ks.structure_reason + (" " + ks.advice if ks.advice else ""))
-    if ex.cost_ratio:
-        kept = min(1.0, 1 / ex.cost_ratio)     # a tree can edge past k-means' local optimum
-        print(f"These rules keep {kept:.1%} of the clusters' tightness "
-              f"(agreement with the clusters {ex.fidelity:.1%}).")
+    tightness = tightness_sentence(ex.cost_ratio, structure=ks.structure)
+    if tightness:
+        print(f"{tightness} (agreement with the clusters {percent(ex.fidelity)}).")
     if ks.best_k_3_8:
         print(ks.best_k_3_8.reason)
     for seg in result.segments:

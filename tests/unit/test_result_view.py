@@ -90,3 +90,12 @@ def test_the_k_candidates_table_is_in_the_report_with_the_chosen_k_marked(result
     for cells, chosen in table.rows:
         row = "".join(f'<td class="num">{c}</td>' for c in cells)
         assert (f'<tr class="chosen">{row}</tr>' if chosen else f"<tr>{row}</tr>") in page
+
+
+def test_tightness_kept_on_weak_structure_says_it_is_no_sign_of_groups():
+    from explain.view_text import tightness_sentence
+    assert tightness_sentence(0.98) == "These rules keep 100% of the clusters' tightness"
+    weak = tightness_sentence(0.98, structure="weak")
+    assert weak.startswith("These rules keep 100%") and "no sign of real groups" in weak
+    assert tightness_sentence(1.2, structure="strong") == (
+        "These rules keep 83.3% of the clusters' tightness")
