@@ -16,7 +16,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 from service.settings import Settings
 from service.store import RunStore
 
-from . import csp, ids
+from . import csp, ids, versions
 from .api import api
 from .auth import auth, csrf_field, csrf_token, gate
 from .errors import register as register_errors
@@ -117,6 +117,7 @@ def _guard_requests(server: flask.Flask, app: dash.Dash) -> None:
     server.teardown_request(release_preview_slot)
     server.register_error_handler(DependencyException, unknown_resource)
     csp.install(app)
+    versions.install(app)
 
 
 def create_app(settings: Settings | None = None, *, local: bool = False) -> dash.Dash:

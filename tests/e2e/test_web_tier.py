@@ -15,8 +15,10 @@ import dash_bootstrap_components
 import plotly
 import pytest
 import requests
+from dash.fingerprint import build_fingerprint
+from plotly.offline import get_plotlyjs_version
 
-from servers import Gunicorn
+from servers import ROOT, Gunicorn
 from service.accounts import Accounts
 from service.previews import BUSY_MESSAGE, preview_slot
 from service.settings import Settings
@@ -159,20 +161,65 @@ def test_pages_carry_a_policy_that_allows_only_their_own_scripts(site):
             assert _sha256(code) in script, (path, code[:80])
 
 
+def _dependency_paths() -> list[str]:
+    """Dash's own list of the files its renderer needs (React, ReactDOM, the polyfill,
+    prop-types), each named with its version: deps/react@18.3.1.min.js."""
+    return [path for dep in dash._dash_renderer._js_dist_dependencies
+            for path in dep["relative_package_path"]["prod"]]
+
+
+def _version_spellings() -> set[str]:
+    """Every version a page could give away, dotted and as Dash fingerprints spell it (4_4_1):
+    those in the dependency file names, Dash's, its renderer's, the Bootstrap components',
+    plotly's and plotly.js's."""
+    named = {re.search(r"@(\d+(?:\.\d+)+)", path).group(1) for path in _dependency_paths()}
+    assert len(named) >= 3, named   # polyfill, React and ReactDOM, prop-types
+    versions = named | {dash.__version__, dash._dash_renderer.__version__, plotly.__version__,
+                        dash_bootstrap_components.__version__, get_plotlyjs_version()}
+    return {spelling for v in versions for spelling in (v, v.replace(".", "_"))}
+
+
+def _headers(response: requests.Response) -> str:
+    return "\n".join(f"{k}: {v}" for k, v in response.headers.items() if k != "Set-Cookie")
+
+
+def _original_files() -> list[str]:
+    """The paths Dash and the assets route serve the linked files at, under their real names:
+    the dependencies fingerprinted as Dash fingerprints them (so cached as Dash caches them)."""
+    dependencies = ["/_dash-component-suites/dash/" + build_fingerprint(path, dash.__version__, 0)
+                    for path in _dependency_paths()]
+    assets = ROOT / "assets"
+    return dependencies + ["/assets/" + path.relative_to(assets).as_posix()
+                           for path in sorted(assets.rglob("*")) if path.suffix in (".css", ".js")]
+
+
 def test_a_visitor_sees_no_software_versions(site):
+    """The page, every file it links and Dash's layout and callback lists tell no version, in
+    a name or a header; the files are Dash's own, byte for byte, cached as Dash caches them."""
     visitor = requests.Session()
-    page = visitor.get(site["url"] + "/share/not-a-token", timeout=TIMEOUT).text
-    versions = {dash.__version__, dash_bootstrap_components.__version__, plotly.__version__}
-    for version in versions:
-        for spelling in (version, version.replace(".", "_")):
-            assert spelling not in page, spelling
+    first = visitor.get(site["url"] + "/share/not-a-token", timeout=TIMEOUT)
+    page = first.text
     config = json.loads(re.search(r'id="_dash-config" type="application/json">(.*?)</script>',
                                   page, flags=re.S).group(1))
     assert not {"dash_version", "plotly_version", "python_version"} & set(config)
+    links = re.findall(r'<(?:script|link)\b[^>]*?\b(?:src|href)="([^"]+)"', page)
     scripts = re.findall(r'<script src="([^"]+)"', page)
-    assert scripts and all(visitor.get(site["url"] + src, timeout=TIMEOUT).status_code == 200
-                           for src in scripts)
-    for path in ("/_dash-component-suites/nope/x.js",
-                 "/_dash-component-suites/dash/nothing.v1m1.js"):
-        missing = visitor.get(site["url"] + path, timeout=TIMEOUT)   # Dash raises: no 500, no list
+    assert scripts and not [url for url in links if re.search(r"@\d|\d+\.\d+\.\d", url)], links
+    got = {url: visitor.get(site["url"] + url, timeout=TIMEOUT)
+           for url in [*links, "/_dash-layout", "/_dash-dependencies"]}
+    assert {url: r.status_code for url, r in got.items() if r.status_code != 200} == {}
+    seen = [page, _headers(first), *links, got["/_dash-layout"].text,
+            got["/_dash-dependencies"].text, *map(_headers, got.values())]
+    assert {s for s in _version_spellings() if any(s in text for text in seen)} == set()
+    served = {r.content: r for url, r in got.items() if url in links}
+    for path in _original_files():
+        original = visitor.get(site["url"] + path, timeout=TIMEOUT)
+        assert original.status_code == 200 and original.content in served, path
+        assert (served[original.content].headers.get("Cache-Control")
+                == original.headers.get("Cache-Control")), path
+    folder = scripts[0].rsplit("/", 1)[0]
+    for path in ("/_dash-component-suites/nope/x.js", "/_dash-component-suites/dash/nothing.v1m1.js",
+                 "/assets/_files/nope/x.js", folder + "/" + "0" * 20 + ".js",
+                 folder + "/nothing.js"):
+        missing = visitor.get(site["url"] + path, timeout=TIMEOUT)   # no 500, no list of files
         assert missing.status_code == 404 and "registered" not in missing.text, path

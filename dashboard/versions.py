@@ -1,0 +1,129 @@
+"""What the pages tell a visitor about the software behind them: no version in a name or a config.
+
+The Dash config leaves out the Dash, Plotly and Python versions and the favicon URL Dash's version.
+Every script and stylesheet the index links (Dash's component suites, whose file names carry
+package versions such as react@18.3.1.min.js, and the assets) goes under an opaque name
+/assets/_files/<folder>/<file>: keyed hashes of the secret key and the real URL, so every worker
+names a file alike and any worker serves it, and a new release or an edited file gets a new name.
+The route maps the name back and answers with Dash's own view, so the bytes and caching headers
+are Dash's; it lives under /assets/ because the sign-in gate and the cache rules already treat
+that as public static files. A file a script loads relative to itself (the renderer's chunks such
+as async-graph.js, source maps) is found in the script's real folder. The names no longer match
+/_dash-component-suites/, so the chunk loaders add no release fingerprint to chunk names either.
+The files are the vendors' byte for byte: React's and plotly.js's still state their version
+inside, as any file's hash names its release whatever it is called.
+"""
+from __future__ import annotations
+
+import hashlib
+import hmac
+import re
+
+import dash
+import flask
+from werkzeug.exceptions import HTTPException
+
+from .request_limits import unknown_resource
+
+VERSION_KEYS = ("dash_version", "python_version", "plotly_version", "ddk_version",
+                "dash_version_url")
+FAVICON_VERSION = re.compile(r"(_favicon\.ico)\?v=[^\"']*")
+FOLDER = "_files"
+SAFE_NAME = re.compile(r"[\w@.+-]+(/[\w@.+-]+)*")
+TOKEN_LENGTH = 20
+TOKEN = re.compile(f"[0-9a-f]{{{TOKEN_LENGTH}}}")
+OPAQUE_FILE = re.compile(f"[0-9a-f]{{{TOKEN_LENGTH}}}\\.\\w+")
+
+
+class OpaqueNames:
+    """Opaque URL <-> real URL of the files the index links, per app (and so per worker)."""
+
+    def __init__(self, app: dash.Dash, key: bytes):
+        self.app, self.key = app, key
+        prefix = app.config.requests_pathname_prefix
+        self.real_prefixes = (prefix + "_dash-component-suites/",
+                              prefix + app.config.assets_url_path.strip("/") + "/")
+        self.base = self.real_prefixes[1] + FOLDER + "/"
+        self.link = re.compile(r'((?:src|href)=")(' + "|".join(map(re.escape, self.real_prefixes))
+                               + r')([^"]+)"')
+        self.folders: dict[str, str] = {}
+        self.files: dict[tuple[str, str], str] = {}
+
+    def _token(self, text: str) -> str:
+        return hmac.new(self.key, text.encode(), hashlib.sha256).hexdigest()[:TOKEN_LENGTH]
+
+    def opaque(self, url: str) -> str:
+        """The opaque URL of a real one (remembered, so this worker can map it back)."""
+        path = url.split("?", 1)[0]
+        if path.startswith(self.base):
+            return url
+        folder, name = path.rsplit("/", 1)
+        folder_token = self._token("folder " + folder)
+        file_name = self._token("file " + url) + "." + name.rsplit(".", 1)[-1]
+        self.folders[folder_token] = folder
+        self.files[(folder_token, file_name)] = url
+        return f"{self.base}{folder_token}/{file_name}"
+
+    def rewrite(self, index: str) -> str:
+        """The index page with every script and stylesheet link under its opaque name."""
+        return self.link.sub(lambda m: f'{m.group(1)}{self.opaque(m.group(2) + m.group(3))}"',
+                             index)
+
+    def _learn(self) -> None:
+        """Name every file the index would link, as Dash renders its tags (after its set-up)."""
+        self.rewrite(self.app._generate_css_dist_html() + self.app._generate_scripts_html())
+
+    def real(self, folder_token: str, name: str) -> str | None:
+        """The real path behind an opaque folder and file name (a plain name is a file in that
+        folder), or None for an unknown one. Names another worker gave are learnt on first use."""
+        if not (TOKEN.fullmatch(folder_token) and SAFE_NAME.fullmatch(name)) \
+                or ".." in name.split("/"):
+            return None
+        if folder_token not in self.folders or (
+                OPAQUE_FILE.fullmatch(name) and (folder_token, name) not in self.files):
+            self._learn()
+        folder = self.folders.get(folder_token)
+        if folder is None:
+            return None
+        url = self.files.get((folder_token, name), f"{folder}/{name}")
+        return url.split("?", 1)[0]
+
+
+def _serve_as_dash(app: dash.Dash, url: str) -> flask.Response:
+    """Dash's (or Flask's static) own answer for a real URL, called within this request."""
+    path = app.config.routes_pathname_prefix + url[len(app.config.requests_pathname_prefix):]
+    try:
+        endpoint, args = app.server.create_url_adapter(flask.request).match(path, method="GET")
+    except HTTPException:
+        return unknown_resource(None)
+    return app.server.view_functions[endpoint](**args)
+
+
+def _file_route(app: dash.Dash, names: OpaqueNames) -> None:
+    """GET <assets>/_files/<folder>/<name>: the file behind the opaque name, or a bare 404."""
+    def serve(folder: str, name: str):
+        path = names.real(folder, name)
+        if path is None:
+            return unknown_resource(None)
+        return _serve_as_dash(app, path)
+
+    rule = app.config.routes_pathname_prefix + names.base[len(app.config.requests_pathname_prefix):]
+    app.server.add_url_rule(rule + "<folder>/<path:name>", endpoint="clearseg_opaque_file",
+                            view_func=serve, methods=["GET"])
+
+
+def install(app: dash.Dash) -> None:
+    """Keep versions out of the Dash config, the favicon URL and every file name a page links."""
+    config, index = app._config, app.index
+    secret = str(app.server.secret_key or "").encode()
+    names = OpaqueNames(app, hashlib.sha256(b"opaque file names\0" + secret).digest())
+
+    def _config():
+        return {k: v for k, v in config().items() if k not in VERSION_KEYS}
+
+    def _index(*args, **kwargs):   # after Dash has checked its page for the renderer's script
+        return FAVICON_VERSION.sub(r"\1", names.rewrite(index(*args, **kwargs)))
+
+    app._config = _config
+    app.index = _index
+    _file_route(app, names)
