@@ -9,7 +9,7 @@ done, open its page (the page, Dash's layout and dependencies, the recorded rout
 own run id, a switch to the rules tab), make a share link and open it without a session, and check
 that they see only their own runs. In the same run, badly behaved clients (bench/hostile_clients.py):
 --slow connections that send one header line every 3 s and never finish, one editor uploading a
---workbook-mb workbook from --previews threads at once, one editor flooding the run queue, and a
+--workbook-mb workbook from --previews threads at once (each waiting until the runner has read it), one editor flooding the run queue, and a
 /healthz probe twice a second. Everything is bounded: at most --max-requests requests and
 --max-seconds of wall time (hard caps 5,000 and 600 s), then every process started here is stopped.
 
@@ -122,6 +122,8 @@ def capture_run(url: str) -> tuple[str, str]:
     upload = session.post(f"{url}/upload", files={"file": ("capture.csv", data)},
                           data=form_token(session, url=url), allow_redirects=False, timeout=60)
     upload_id = upload.headers["Location"].split("upload=")[1]
+    if hostile_.wait_read(session, url, upload_id, stop=threading.Event()) != "parsed":
+        raise RuntimeError("the capture user's upload could not be read")
     run_id = session.post(f"{url}/api/runs", json={"upload_id": upload_id, "k": "auto"},
                           timeout=REQUEST_TIMEOUT).json()["id"]
     end = time.monotonic() + 180
@@ -343,6 +345,9 @@ class User:
         posted = self.call("POST /upload", kind="upload", files={"file": ("customers.csv", data)},
                            data=token)
         upload_id = posted.headers["Location"].split("upload=")[1]
+        while self.call(f"GET /api/uploads/{upload_id}",
+                        kind="api: poll upload").json()["preview_state"] != "done":
+            time.sleep(0.5)
         self.think()
         started = self.call("POST /api/runs", kind="api: start run",
                             json={"upload_id": upload_id, "k": "auto", "method": "kmeans"})
@@ -525,6 +530,8 @@ def hostile_summary(hostile: hostile_.Hostile, *, args, workbook: Path) -> dict:
             "previews": {"threads": args.previews,
                          "workbook_mb": round(workbook.stat().st_size / 2**20, 1),
                          "outcomes": hostile_.counts(hostile.previews, "outcome"),
+                         "answered": latency([{"seconds": p["answered"]} for p in hostile.previews
+                                              if p["answered"] is not None]),
                          "parsed": latency(parsed)},
             "flood": hostile_.flood_summary(hostile.flood, quota=queued_quota())}
 
@@ -542,8 +549,10 @@ def hostile_lines(h: dict) -> list[str]:
         f"| slow connections (a header line every 3 s, never finished) | {h['slow']['count']} at "
         f"once; {h['slow']['connections']} opened, {h['slow']['lines']} lines sent, "
         f"{h['slow']['closed_by_server']} closed by the server |",
-        f"| one editor previewing a {previews['workbook_mb']} MB workbook from {previews['threads']}"
-        f" threads | {outcomes}; parsed in p50 {ms(previews['parsed']['p50'])} ms, max "
+        f"| one editor uploading a {previews['workbook_mb']} MB workbook from {previews['threads']}"
+        f" threads, each waiting until it is read | {outcomes}; upload answered in p50 "
+        f"{ms(previews['answered']['p50'])} ms, max {ms(previews['answered']['max'])} ms; read "
+        f"(upload to preview) in p50 {ms(previews['parsed']['p50'])} ms, max "
         f"{ms(previews['parsed']['max'])} ms |",
         f"| one editor flooding the queue (burst, then one every 2 s) | {flood['submitted']} "
         f"submitted, {flood['accepted']} accepted, refused: {refusals}; peak {flood['peak']['queued']}"

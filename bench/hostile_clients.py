@@ -19,7 +19,6 @@ import requests
 REQUEST_TIMEOUT = 30.0
 SLOW_LINE_SECONDS = 3.0
 HEALTH_EVERY_SECONDS = 0.5
-BUSY_MARK = "still being made"
 
 
 @dataclass
@@ -30,7 +29,7 @@ class Hostile:
     lock: threading.Lock = field(default_factory=threading.Lock)
     health: list = field(default_factory=list)        # {"seconds", "ok"}
     slow: dict = field(default_factory=lambda: {"connections": 0, "lines": 0, "closed_by_server": 0})
-    previews: list = field(default_factory=list)      # {"seconds", "outcome"}
+    previews: list = field(default_factory=list)      # {"answered", "seconds", "outcome"}
     flood: dict = field(default_factory=dict)
     threads: list = field(default_factory=list)
 
@@ -105,32 +104,47 @@ def large_workbook(path: Path, *, megabytes: float, seed: int) -> Path:
     return path
 
 
-def _outcome(response: requests.Response) -> str:
-    """parsed, busy (another preview of the same editor was running) or refused (a message)."""
-    location = unquote(response.headers.get("Location", ""))
-    if response.status_code == 302 and "upload=" in location and "upload_error" not in location:
-        return "parsed"
-    if BUSY_MARK in location:
-        return "busy"
-    return "refused" if response.status_code in (302, 413) else f"HTTP {response.status_code}"
+def wait_read(session: requests.Session, url: str, upload_id: str, *, stop) -> str:
+    """Poll the upload until the runner has read it: parsed, refused (a message) or stopped."""
+    while not stop.is_set():
+        status = session.get(f"{url}/api/uploads/{upload_id}", timeout=REQUEST_TIMEOUT).json()
+        if status["preview_state"] == "done":
+            return "refused" if status["error"] else "parsed"
+        stop.wait(0.5)
+    return "stopped"
+
+
+def _upload_once(session: requests.Session, url: str, data: bytes, *, form: dict,
+                 stop) -> dict:
+    """One upload of the workbook: how long the upload itself took to answer, and how it was
+    read (the upload is deleted afterwards so the editor's storage quota never fills)."""
+    start = time.monotonic()
+    r = session.post(f"{url}/upload", files={"file": ("big.xlsx", data)}, data=form,
+                     allow_redirects=False, timeout=120)
+    answered = round(time.monotonic() - start, 3)
+    location = unquote(r.headers.get("Location", ""))
+    if r.status_code != 302 or "upload=" not in location or "upload_error" in location:
+        return {"answered": answered, "seconds": answered,
+                "outcome": "refused" if r.status_code in (302, 413) else f"HTTP {r.status_code}"}
+    upload_id = location.split("upload=")[1]
+    outcome = wait_read(session, url, upload_id, stop=stop)
+    session.delete(f"{url}/api/uploads/{upload_id}", timeout=REQUEST_TIMEOUT)
+    return {"answered": answered, "seconds": round(time.monotonic() - start, 3),
+            "outcome": outcome}
 
 
 def preview_loop(hostile: Hostile, session: requests.Session, url: str, workbook: Path, *,
                  form: dict) -> None:
-    """Upload the large workbook again and again (one second apart) until stopped; `form` holds
-    the session's form token."""
+    """Upload the large workbook again and again, each time waiting until it is read, until
+    stopped; `form` holds the session's form token."""
     data = workbook.read_bytes()
     while not hostile.stop.is_set():
-        start = time.monotonic()
         try:
-            r = session.post(f"{url}/upload", files={"file": ("big.xlsx", data)}, data=form,
-                             allow_redirects=False, timeout=120)
-            outcome = _outcome(r)
+            record = _upload_once(session, url, data, form=form, stop=hostile.stop)
         except requests.RequestException as exc:
-            outcome = type(exc).__name__
+            record = {"answered": None, "seconds": None, "outcome": type(exc).__name__}
         with hostile.lock:
-            hostile.previews.append({"seconds": round(time.monotonic() - start, 3),
-                                     "outcome": outcome})
+            hostile.previews.append(record)
         hostile.stop.wait(1.0)
 
 
@@ -184,6 +198,8 @@ def upload_small(session: requests.Session, url: str, data: bytes, *, form: dict
     found = re.search(r"upload=([0-9a-f]{32})", r.headers.get("Location", ""))
     if not found:
         raise RuntimeError(f"the flooder's upload was refused: {unquote(r.headers.get('Location', ''))}")
+    if wait_read(session, url, found.group(1), stop=threading.Event()) != "parsed":
+        raise RuntimeError("the flooder's upload could not be read")
     return found.group(1)
 
 

@@ -1,5 +1,5 @@
 """A small JSON API over the same use cases as the pages, for users' own automation: start runs,
-poll, share, delete. The session cookie decides the owner, as for the pages; ids from the request
+poll uploads and runs, share, delete. The session cookie decides the owner, as for the pages; ids from the request
 are always checked against it, and a refused request answers JSON with a 4xx status.
 """
 from __future__ import annotations
@@ -85,6 +85,20 @@ def delete_run(run_id: str):
     except UseCaseError as exc:
         return _refused(exc)
     return flask.jsonify(deleted=deleted.run_id)
+
+
+@api.get("/uploads/<upload_id>")
+def upload_status(upload_id: str):
+    """One of this session's uploads, to poll after POST /upload: `preview_state` is pending or
+    reading until the runner has read it, then done, with its columns or the error."""
+    upload = get_store().uploads.get(upload_id, owner=current_owner())
+    if upload is None:
+        return _error(usecases.NO_UPLOAD, 404)
+    preview = upload.preview or {}
+    return flask.jsonify(id=upload.id, filename=upload.filename, size_bytes=upload.size_bytes,
+                         created_at=upload.created_at, preview_state=upload.preview_state,
+                         error=upload.error, rows_previewed=preview.get("rows_previewed"),
+                         columns=[c.get("name") for c in preview.get("columns", [])])
 
 
 @api.delete("/uploads/<upload_id>")

@@ -23,7 +23,6 @@ from .errors import register as register_errors
 from .context import EXTENSION, current_owner
 from .request_limits import DASH_APP, check_callback_body, limit_body, unknown_resource
 from .routes import bp
-from .upload_slots import hold_preview_slot, release_preview_slot
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -106,15 +105,13 @@ def _setup_dash_once(server: flask.Flask, app: dash.Dash) -> None:
 
 def _guard_requests(server: flask.Flask, app: dash.Dash) -> None:
     """The request hooks in order (after Dash's own setup): body size, sign-in, owner id, callback
-    body shape, one preview at a time per editor; the page security headers, no versions shown."""
+    body shape; the page security headers, no versions shown."""
     server.extensions[DASH_APP] = app
     _setup_dash_once(server, app)
     server.before_request(limit_body)
     server.before_request(gate)
     server.before_request(_ensure_session)
     server.before_request(check_callback_body)
-    server.before_request(hold_preview_slot)
-    server.teardown_request(release_preview_slot)
     server.register_error_handler(DependencyException, unknown_resource)
     csp.install(app)
     versions.install(app)

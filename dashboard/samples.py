@@ -33,6 +33,7 @@ def ensure_demo_run(store, settings) -> str | None:
     filename = SAMPLES["customers"]["filename"]
     upload = usecases.store_upload(store, settings, owner=DEMO_OWNER, filename=filename,
                                    save=lambda path: write_sample("customers", path))
+    usecases.read_upload(store, settings, upload)   # at start-up: read it now, not by the runner
     options = RunOptions(method="kmeans", max_depth=3, seed=0, id_column="customer_id",
                          source=filename)
     run = usecases.submit_run(store, owner=DEMO_OWNER, upload_id=upload.id,

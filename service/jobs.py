@@ -24,6 +24,7 @@ from segmentation.errors import InputError
 from segmentation.loading import load_input
 from segmentation.options import RunOptions
 
+from .preview_jobs import PreviewReaders
 from .settings import Settings
 from .store import RunStore, database_unavailable, new_id
 
@@ -245,6 +246,11 @@ class Runner:
     settings: Settings = field(default_factory=Settings.from_env)   # the limits of each run
     started: dict = field(default_factory=dict)    # run id -> monotonic time its child started
     stopping: dict = field(default_factory=dict)   # run id -> monotonic time of its SIGTERM
+    previews: PreviewReaders | None = None          # reads uploads, as many at once as runs
+
+    def __post_init__(self) -> None:
+        self.previews = self.previews or PreviewReaders(self.store, self.settings, self.runner_id,
+                                                        workers=max(self.concurrency, 1))
 
     def start_child(self, run: dict) -> None:
         threads = max(1, (os.cpu_count() or 1) // max(self.concurrency, 1))
@@ -308,7 +314,7 @@ class Runner:
         return True
 
     def step(self) -> None:
-        """One round: reap, cancel, claim up to the limit."""
+        """One round: reap, cancel, claim runs up to the limit, and uploads to read."""
         self.reap()
         self.enforce_cancels()
         while len(self.children) < self.concurrency:
@@ -316,6 +322,7 @@ class Runner:
             if run is None:
                 break
             self.start_child(run)
+        self.previews.step()
 
     def heartbeat(self, *, healthy_for: float) -> None:
         """Beat; once the database has answered for a full stale window, fail dead runners' runs.
@@ -325,11 +332,13 @@ class Runner:
         self.store.beat(self.runner_id, socket.gethostname(), list(self.children))
         if healthy_for >= RUNNER_STALE_SECONDS:
             self.store.recover(stale_after=RUNNER_STALE_SECONDS)
+            self.store.uploads.release_previews(stale_after=RUNNER_STALE_SECONDS)
 
     def serve(self, stop: threading.Event, *, recover_all: bool = False) -> None:
         """Run until `stop` is set; `recover_all` first fails every run left running."""
         if recover_all:
             self._guarded(lambda: self.store.recover(stale_after=0, everything=True))
+            self._guarded(self.store.uploads.release_previews)
         healthy_since, last_beat = None, -HEARTBEAT_SECONDS
         while not stop.is_set():
             now = time.monotonic()
@@ -373,4 +382,5 @@ class Runner:
                 proc.kill()
                 proc.wait()
         self._guarded(self.reap)
+        self._guarded(self.previews.stop)
         self._guarded(lambda: self.store.retire(self.runner_id))

@@ -1,17 +1,12 @@
 """Preview an upload safely: the core's build_preview run in a child under memory and time limits.
 
-A hostile file can then only exhaust or crash that child, never the web worker. One editor makes
-one preview at a time (`preview_slot`): a second upload while the first is still being parsed is
-answered at once instead of tying up another worker thread and another core, and the parse runs
-at a lower CPU priority than the web workers.
+A hostile file can then only exhaust or crash that child, never the runner that asked. The parse
+runs at a lower CPU priority than the web workers (the runner reads uploads: service.preview_jobs).
 """
 from __future__ import annotations
 
-import fcntl
-import hashlib
 import logging
 import os
-from contextlib import contextmanager
 from pathlib import Path
 
 from segmentation.errors import InputError
@@ -21,34 +16,7 @@ from .sandbox import ChildError, LimitError, limit_message, run_limited
 from .settings import Settings
 
 logger = logging.getLogger(__name__)
-PREVIEWS_PER_USER = 1
 PREVIEW_NICENESS = 10   # a parse gets the cores pages and /healthz leave free
-SLOT_FOLDER = "preview-slots"
-BUSY_MESSAGE = ("A preview of another file of yours is still being made: wait until it is shown, "
-                "then upload this one.")
-
-
-@contextmanager
-def preview_slot(owner: str, *, instance_dir: Path, per_user: int = PREVIEWS_PER_USER):
-    """Yields True while holding one of `owner`'s preview slots, or False at once when all are
-    taken. A slot is an exclusive lock on a file: it holds across processes and is released when
-    its holder ends, even by a crash."""
-    folder = Path(instance_dir) / SLOT_FOLDER
-    folder.mkdir(parents=True, exist_ok=True)
-    name = hashlib.sha256(str(owner).encode()).hexdigest()[:24]
-    for index in range(per_user):
-        fd = os.open(folder / f"{name}-{index}", os.O_RDWR | os.O_CREAT, 0o600)
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            os.close(fd)
-            continue
-        try:
-            yield True
-        finally:
-            os.close(fd)
-        return
-    yield False
 
 
 def niced_preview(path: str, **kwargs) -> dict:

@@ -17,6 +17,9 @@ uploads = Table(
     Column("created_at", String(32), nullable=False),
     Column("preview", Text),                      # JSON: columns, roles, first rows, problems
     Column("error", Text),                        # why the file cannot be used, if it cannot
+    # pending (waiting for a runner to read it), reading (by preview_runner) or done
+    Column("preview_state", String(16), nullable=False, server_default=text("'done'")),
+    Column("preview_runner", String(64)),
 )
 
 runs = Table(

@@ -26,6 +26,8 @@ SUFFIXES = (".csv", ".tsv", ".txt", ".xlsx", ".xlsm", ".parquet", ".pq")
 VISIBILITIES = ("private", "team", "public")
 NO_RUN = "no such run"
 NO_UPLOAD = "no such upload: upload a file first"
+STILL_READING = ("this upload is still being read: wait until its preview is shown, then start "
+                 "the run")
 
 
 class UseCaseError(InputError):
@@ -84,8 +86,9 @@ def upload_folder(settings: Settings, upload_id: str) -> Path:
 
 def store_upload(store: RunStore, settings: Settings, *, owner: str, filename: str,
                  save: Callable[[Path], object]) -> UploadRecord:
-    """Save a file under a fresh id (`save(path)` writes it), within the owner's quota, preview
-    it and record it; nothing is left on disk when it is refused or fails."""
+    """Save a file under a fresh id (`save(path)` writes it), within the owner's quota, and record
+    it for a runner to read (`read_upload`); nothing is left on disk when it is refused or fails.
+    Reading a large workbook takes seconds: it never holds up the request that sent it."""
     _check_quota(store, settings, owner=owner, adding=0)
     upload_id, name = new_id(), clean_upload_name(filename)
     suffix = Path(name).suffix.lower()
@@ -96,13 +99,19 @@ def store_upload(store: RunStore, settings: Settings, *, owner: str, filename: s
         save(path)
         size = path.stat().st_size
         _check_quota(store, settings, owner=owner, adding=size)
-        preview, error = safe_preview(path, name=name or None, settings=settings)
         return store.uploads.add(owner=owner, filename=name or "upload", path=str(path),
-                                 size_bytes=size, preview=preview, error=error,
-                                 upload_id=upload_id)
+                                 size_bytes=size, upload_id=upload_id)
     except BaseException:
         shutil.rmtree(folder, ignore_errors=True)
         raise
+
+
+def read_upload(store: RunStore, settings: Settings, upload: UploadRecord, *,
+                runner: str | None = None) -> bool:
+    """Preview the upload's file in a limited child and store the preview or why the file cannot
+    be used; with `runner`, only while that runner still holds the upload. True when stored."""
+    preview, error = safe_preview(upload.path, name=upload.filename, settings=settings)
+    return store.uploads.finish_preview(upload.id, preview=preview, error=error, runner=runner)
 
 
 def delete_upload(store: RunStore, settings: Settings, *, owner: str, upload_id: str) -> Deleted:
@@ -173,6 +182,8 @@ def submit_run(store: RunStore, *, owner: str, upload_id,
     upload = store.uploads.get(str(upload_id), owner=owner) if upload_id else None
     if upload is None:
         raise UseCaseError(NO_UPLOAD, status=404)
+    if upload.being_read:
+        raise UseCaseError(STILL_READING, status=409)
     if upload.error:
         raise UseCaseError(upload.error, status=400)
     limit = _check_queue(store, settings, owner=owner)

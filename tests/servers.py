@@ -107,11 +107,23 @@ def csrf_token(session: requests.Session, url: str) -> str:
 
 
 def upload_sample(session: requests.Session, url: str, name: str = "customers") -> str:
-    """Pick a sample data set; returns the upload id."""
+    """Pick a sample data set and wait until the runner has read it; returns the upload id."""
     r = session.post(f"{url}/samples/{name}", data={"csrf": csrf_token(session, url)},
                      allow_redirects=False, timeout=60)
     assert r.status_code == 302, r.text
-    return r.headers["Location"].split("upload=")[1]
+    return wait_upload(session, url, r.headers["Location"].split("upload=")[1])["id"]
+
+
+def wait_upload(session: requests.Session, url: str, upload_id: str, *,
+                timeout: float = 120) -> dict:
+    """Poll GET /api/uploads/<id> until the runner has read the file; returns its status."""
+    end = time.monotonic() + timeout
+    while time.monotonic() < end:
+        status = session.get(f"{url}/api/uploads/{upload_id}", timeout=10).json()
+        if status["preview_state"] == "done":
+            return status
+        time.sleep(0.2)
+    raise AssertionError(f"upload {upload_id} was not read in {timeout}s")
 
 
 def wait_run(session: requests.Session, url: str, run_id: str, *, timeout: float = 240) -> dict:

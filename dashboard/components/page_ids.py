@@ -4,7 +4,11 @@ Ids that vary (one per column, per order-log field, per share link) are built by
 the bottom, so a page and its callbacks always agree on their shape.
 """
 
-# home: the settings form
+# home: the upload being read, then the settings form
+UPLOAD_BLOCK = "upload-block"
+UPLOAD_READING = "upload-reading"
+UPLOAD_WAITING = "upload-waiting"
+UPLOAD_POLL = "upload-poll"
 UPLOAD_REF = "upload-ref"
 UPLOAD_ACCEPT = "upload-accept"
 FEATURES = "settings-features"

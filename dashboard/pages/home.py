@@ -1,18 +1,21 @@
 """Home `/`: upload a file or pick a sample, check the preview and settings, find your runs.
 
-`?upload=<id>` shows that upload's preview and settings (only if it belongs to this session);
+`?upload=<id>` shows that upload's preview and settings (only if it belongs to this session), or,
+while the runner is still reading the file, a line saying so that polls until the preview is in;
 `?upload_error=<message>` shows why the last upload was refused.
 """
 from __future__ import annotations
 
 import dash_bootstrap_components as dbc
-from dash import dcc, html
+from dash import Input, Output, State, callback, dcc, html
+from dash.exceptions import PreventUpdate
 
 from .. import ids
 from ..auth import csrf_field
 from ..components import page_ids
 from ..components.common import section
 from ..components.preview import preview_section
+from ..components.progress import POLL_MS
 from ..components.run_list import run_list
 from ..components.settings_form import settings_section
 from ..components.urlstate import first_value
@@ -70,21 +73,57 @@ def _alert(message: str) -> dbc.Alert:
                      class_name="upload-message")
 
 
-def upload_block(upload_id, *, owner: str) -> list:
-    """The preview and settings of this session's upload, or why it cannot be used."""
-    upload = get_store().upload(str(upload_id), owner=owner) if upload_id else None
+def _reading(upload) -> list:
+    """An upload the runner has not read yet: a line saying so and the timer that polls it."""
+    text = ("Reading the file: its preview appears here in a moment (a large workbook takes a "
+            "few seconds)." if upload.preview_state == "reading" else
+            "Waiting for a runner to read the file: its preview appears here once it is read.")
+    return [
+        html.H1(upload.filename, className="h4 mb-3 text-break"),
+        html.P([dbc.Spinner(size="sm", spinner_class_name="me-2"), text],
+               id=page_ids.UPLOAD_READING, className="text-muted"),
+        dcc.Store(id=page_ids.UPLOAD_WAITING, data={"id": upload.id, "state": upload.preview_state}),
+        dcc.Interval(id=page_ids.UPLOAD_POLL, interval=POLL_MS),
+    ]
+
+
+def own_upload(upload_id, *, owner: str):
+    """The upload with this id if it belongs to `owner` (None for anything else)."""
+    if not isinstance(upload_id, str) or not upload_id:
+        return None
+    return get_store().uploads.get(upload_id, owner=owner)
+
+
+def upload_block(upload) -> list:
+    """The preview and settings of this session's upload, that it is still being read, or why
+    it cannot be used (None: not this session's)."""
     if upload is None:
         return [_alert("This upload is not available: it may belong to another browser session. "
                        "Upload the file again.")]
-    if upload.get("error") or not upload.get("preview"):
-        return [html.H1(upload["filename"], className="h4 text-break"),
-                _alert(upload.get("error") or "This file could not be read.")]
+    if upload.being_read:
+        return _reading(upload)
+    if upload.error or not upload.preview:
+        return [html.H1(upload.filename, className="h4 text-break"),
+                _alert(upload.error or "This file could not be read.")]
     return [
-        html.H1(upload["filename"], className="h4 mb-3 text-break"),
-        dcc.Store(id=page_ids.UPLOAD_REF, data=upload["id"]),
-        preview_section(upload["preview"]),
-        settings_section(upload["preview"]),
+        html.H1(upload.filename, className="h4 mb-3 text-break"),
+        dcc.Store(id=page_ids.UPLOAD_REF, data=upload.id),
+        preview_section(upload.preview),
+        settings_section(upload.preview),
     ]
+
+
+@callback(Output(page_ids.UPLOAD_BLOCK, "children"),
+          Input(page_ids.UPLOAD_POLL, "n_intervals"), State(page_ids.UPLOAD_WAITING, "data"),
+          prevent_initial_call=True)
+def poll_upload(_n_intervals, waiting):
+    """The waiting line until the runner has read the upload, then its preview and settings (or
+    why the file cannot be used) in its place. The id is checked against the session."""
+    waiting = waiting if isinstance(waiting, dict) else {}
+    upload = own_upload(waiting.get("id"), owner=current_owner())
+    if upload is not None and upload.preview_state == waiting.get("state"):
+        raise PreventUpdate
+    return upload_block(upload)
 
 
 def _intro() -> html.Div:
@@ -100,10 +139,10 @@ def layout(upload=None, upload_error=None, **_query) -> html.Div:
     """The home page; the query's upload id is checked against the session before use."""
     owner = current_owner()
     upload_id, error = first_value(upload), first_value(upload_error)
-    top = upload_block(upload_id, owner=owner) if upload_id else [_intro()]
+    top = upload_block(own_upload(upload_id, owner=owner)) if upload_id else [_intro()]
     if error and not upload_id:
         top.append(_alert(error))
     return html.Div([
-        html.Div(top, className="mb-2"),
+        html.Div(top, id=page_ids.UPLOAD_BLOCK, className="mb-2"),
         dbc.Row([dbc.Col(_start_column(), lg=7), dbc.Col(_runs_column(owner), lg=5)]),
     ], className="home")

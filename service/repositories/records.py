@@ -42,7 +42,10 @@ class Record:
 
 @dataclass(frozen=True)
 class UploadRecord(Record):
-    """An uploaded file: where it lies, its size and its preview (or why it cannot be used)."""
+    """An uploaded file: where it lies, its size and its preview (or why it cannot be used).
+
+    `preview_state` is pending or reading until a runner has read the file, then done (with a
+    preview or an error)."""
 
     id: str
     owner: str
@@ -52,6 +55,13 @@ class UploadRecord(Record):
     created_at: str
     preview: dict | None
     error: str | None
+    preview_state: str = "done"
+    preview_runner: str | None = None
+
+    @property
+    def being_read(self) -> bool:
+        """True until the runner has read the file (no preview and no error yet)."""
+        return self.preview_state != "done"
 
     @classmethod
     def from_row(cls, row) -> "UploadRecord":

@@ -1,19 +1,22 @@
-"""Uploaded files' rows: add, look up by owner, sizes for the storage quota, delete."""
+"""Uploaded files' rows: add, look up by owner, sizes for the storage quota, delete; and the
+queue of files waiting for a runner to read them (claim, finish, release)."""
 from __future__ import annotations
 
 import json
+import time
 from typing import TYPE_CHECKING
 
-from sqlalchemy import delete, func, insert, select, update
+from sqlalchemy import delete, func, insert, or_, select, update
 
 from ..ids import new_id, now_iso
-from ..schema import runs, uploads
+from ..schema import runners, runs, uploads
 from .records import UploadRecord
 
 if TYPE_CHECKING:
     from ..store import Database
 
 ACTIVE = ("queued", "running")
+PENDING, READING, DONE = "pending", "reading", "done"
 
 
 class UploadRepository:
@@ -23,17 +26,64 @@ class UploadRepository:
         self.db = db
 
     def add(self, *, owner: str, filename: str, path: str, size_bytes: int,
-            preview: dict | None, error: str | None, upload_id: str | None = None) -> UploadRecord:
-        """Record an upload whose file is already saved at `path`."""
+            preview: dict | None = None, error: str | None = None,
+            upload_id: str | None = None) -> UploadRecord:
+        """Record an upload whose file is already saved at `path`; without a preview or an error
+        it waits for a runner to read it."""
+        state = DONE if preview is not None or error else PENDING
         record = UploadRecord(id=upload_id or new_id(), owner=owner, filename=filename, path=path,
                               size_bytes=int(size_bytes), created_at=now_iso(), preview=preview,
-                              error=error)
+                              error=error, preview_state=state)
         with self.db.engine.begin() as con:
             con.execute(insert(uploads).values(
                 id=record.id, owner=owner, filename=filename, path=path,
                 size_bytes=record.size_bytes, created_at=record.created_at,
-                preview=json.dumps(preview) if preview else None, error=error))
+                preview=json.dumps(preview) if preview else None, error=error,
+                preview_state=state))
         return record
+
+    def claim_preview(self, runner_id: str) -> UploadRecord | None:
+        """The oldest upload waiting to be read, now held by `runner_id`; one per owner at a time
+        (an editor sending many files waits for their own, not others). None when none waits."""
+        busy = select(uploads.c.owner).where(uploads.c.preview_state == READING)
+        with self.db.engine.begin() as con:
+            upload_id = con.execute(
+                select(uploads.c.id).where(uploads.c.preview_state == PENDING,
+                                           uploads.c.owner.not_in(busy))
+                .order_by(uploads.c.created_at, uploads.c.id).limit(1)).scalar()
+            if upload_id is None or not con.execute(
+                    update(uploads).where(uploads.c.id == upload_id,
+                                          uploads.c.preview_state == PENDING)
+                    .values(preview_state=READING, preview_runner=runner_id)).rowcount:
+                return None
+            row = con.execute(select(uploads).where(uploads.c.id == upload_id)).mappings().one()
+        return UploadRecord.from_row(row)
+
+    def finish_preview(self, upload_id: str, *, preview: dict | None, error: str | None,
+                       runner: str | None = None) -> bool:
+        """Store what reading the file found; with `runner`, only while that runner still holds
+        it (a runner taken for dead must not overwrite the one reading it now)."""
+        held = [uploads.c.preview_state == READING, uploads.c.preview_runner == runner]
+        with self.db.engine.begin() as con:
+            return con.execute(update(uploads).where(
+                uploads.c.id == str(upload_id), *(held if runner is not None else []))
+                .values(preview=json.dumps(preview) if preview else None, error=error,
+                        preview_state=DONE, preview_runner=None)).rowcount == 1
+
+    def release_previews(self, *, stale_after: float | None = None,
+                         runner: str | None = None) -> int:
+        """Put back in the queue the files being read by `runner` (it is stopping), or by runners
+        whose heartbeat is older than `stale_after` seconds (None and no runner: by anyone)."""
+        which = [uploads.c.preview_state == READING]
+        if runner is not None:
+            which.append(uploads.c.preview_runner == runner)
+        elif stale_after is not None:
+            live = select(runners.c.id).where(runners.c.heartbeat_at >= time.time() - stale_after)
+            which.append(or_(uploads.c.preview_runner.is_(None),
+                             uploads.c.preview_runner.not_in(live)))
+        with self.db.engine.begin() as con:
+            return con.execute(update(uploads).where(*which).values(
+                preview_state=PENDING, preview_runner=None)).rowcount
 
     def get(self, upload_id: str, *, owner: str) -> UploadRecord | None:
         """The upload, if it exists and belongs to owner."""

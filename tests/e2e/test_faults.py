@@ -21,7 +21,7 @@ from sqlalchemy import event
 from segmentation.synthetic import make_customers
 from service.jobs import RUNNER_STALE_SECONDS
 from service.store import RunStore
-from servers import Gunicorn, Worker, csrf_token, upload_sample, wait_run
+from servers import Gunicorn, Worker, csrf_token, upload_sample, wait_run, wait_upload
 
 MESSAGE = "the database is not reachable right now; try again in a moment"
 PAGE_MESSAGE = "The database is not reachable right now; try again in a moment."
@@ -262,7 +262,7 @@ def test_postgres_outage_answers_503_and_all_recovers_without_restarts(tmp_path,
         body = _csv(tmp_path, 30_000).read_bytes()
         r = alice.post(f"{web.url}/upload", files={"file": ("c.csv", body)}, allow_redirects=False,
                        data={"csrf": csrf_token(alice, web.url)}, timeout=60)
-        upload_id = r.headers["Location"].split("upload=")[1]
+        upload_id = wait_upload(alice, web.url, r.headers["Location"].split("upload=")[1])["id"]
         run_id = alice.post(f"{web.url}/api/runs", json={"upload_id": upload_id, "k": 3},
                             timeout=30).json()["id"]
         assert _wait(lambda: alice.get(f"{web.url}/api/runs/{run_id}", timeout=10)
@@ -309,9 +309,11 @@ def _home_call() -> dict:
 def test_a_locked_sqlite_database_answers_503_not_500(tmp_path):
     instance = tmp_path / "instance"
     web = Gunicorn(instance, workers=2, CLEARSEG_SQLITE_BUSY_MS=300).start()
+    worker = Worker(instance, concurrency=1).start()   # reads the upload
     try:
         alice = requests.Session()
         upload_id, token = upload_sample(alice, web.url), csrf_token(alice, web.url)
+        worker.stop()   # the runner would queue the runs below and hold the lock itself
         holder = sqlite3.connect(instance / "clearseg.db", isolation_level=None)
         holder.execute("BEGIN IMMEDIATE")   # another process holds the write lock
         try:
@@ -331,6 +333,7 @@ def test_a_locked_sqlite_database_answers_503_not_500(tmp_path):
         assert r.status_code == 201, r.text
     finally:
         web.stop()
+        worker.stop()
 
 
 def test_only_an_unavailable_database_is_a_503():

@@ -20,7 +20,6 @@ from plotly.offline import get_plotlyjs_version
 
 from servers import ROOT, Gunicorn
 from service.accounts import Accounts
-from service.previews import BUSY_MESSAGE, preview_slot
 from service.settings import Settings
 from service.store import RunStore
 
@@ -120,21 +119,26 @@ def test_a_malformed_callback_body_answers_400_with_a_message(site, body):
     assert r.json()["error"].startswith("the callback body") and "reload the page" in r.json()["error"]
 
 
-def test_an_editor_makes_one_preview_at_a_time(site):
+def test_an_upload_is_answered_before_its_file_is_read(site):
+    """No runner serves this site: uploads still answer at once, and wait, unread, for one."""
     editor = _signed_in(site)
     form = {"csrf": editor.get(site["url"] + "/csrf-token", timeout=TIMEOUT).json()["csrf"]}
-    upload = {"file": ("c.csv", b"id,spend\n1,2\n2,3\n")}
-    with preview_slot(site["user_id"], instance_dir=site["instance"]) as held:
-        assert held   # as if another upload of hers were being parsed right now
+    for index in range(3):
+        upload = {"file": (f"c{index}.csv", b"id,spend\n1,2\n2,3\n")}
         r = editor.post(site["url"] + "/upload", files=upload, data=form, allow_redirects=False,
                         timeout=TIMEOUT)
-        assert r.status_code == 302 and "upload_error=" in r.headers["Location"]
-        page = editor.get(site["url"] + r.headers["Location"], timeout=TIMEOUT)
-        assert page.status_code == 200
-    assert BUSY_MESSAGE.startswith("A preview of another file of yours is still being made")
-    r = editor.post(site["url"] + "/upload", files=upload, data=form, allow_redirects=False,
-                    timeout=TIMEOUT)
-    assert r.status_code == 302 and "?upload=" in r.headers["Location"], r.headers.get("Location")
+        assert r.status_code == 302 and "?upload=" in r.headers["Location"], r.headers
+        upload_id = r.headers["Location"].split("upload=")[1]
+        status = editor.get(site["url"] + f"/api/uploads/{upload_id}", timeout=TIMEOUT).json()
+        assert status["preview_state"] == "pending" and status["columns"] == [], status
+    call = {**ROUTING, "inputs": [{**ROUTING["inputs"][0], "value": "/"},
+                                  {**ROUTING["inputs"][1], "value": f"?upload={upload_id}"}]}
+    page = _callback(editor, site, call)
+    assert page.status_code == 200 and '"upload-reading"' in page.text and "c2.csv" in page.text
+    r = editor.post(site["url"] + "/api/runs", json={"upload_id": upload_id}, timeout=TIMEOUT)
+    assert r.status_code == 409 and "still being read" in r.json()["error"]
+    other = requests.Session().get(site["url"] + f"/api/uploads/{upload_id}", timeout=TIMEOUT)
+    assert other.status_code in (401, 404)
 
 
 def _inline_scripts(page: str) -> list[str]:

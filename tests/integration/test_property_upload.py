@@ -30,6 +30,7 @@ from segmentation.pipeline import RunOptions, run_segmentation
 from segmentation.preview import build_preview
 from segmentation.readers import read_table
 from segmentation.result import Result
+from service import usecases
 from service.previews import safe_preview
 from service.settings import Settings
 
@@ -245,6 +246,14 @@ def app(tmp_path_factory):
 BROWSER_NAME_ESCAPES = str.maketrans({"\n": "%0A", "\r": "%0D", '"': "%22"})
 
 
+def read_as_the_runner_would(app, upload_id: str) -> None:
+    """Claim and read the one upload waiting (every earlier one was read), in this process."""
+    ext = app.server.extensions["clearseg"]
+    upload = ext["store"].uploads.claim_preview("test-runner")
+    assert upload is not None and upload.id == upload_id
+    assert usecases.read_upload(ext["store"], ext["settings"], upload, runner="test-runner")
+
+
 def upload_page(app, data: bytes, *, filename: str) -> tuple[Path, list[str]]:
     """POST /upload, then the preview page and its routing call: (stored file, content strings)."""
     client = app.server.test_client()
@@ -253,6 +262,7 @@ def upload_page(app, data: bytes, *, filename: str) -> tuple[Path, list[str]]:
     posted = client.post("/upload", data={"csrf": token, "file": (io.BytesIO(data), sent)},
                          content_type="multipart/form-data")
     assert posted.status_code == 302 and posted.location.startswith("/?upload="), posted.status_code
+    read_as_the_runner_would(app, posted.location.split("upload=")[1])
     page = client.get(posted.location)
     assert page.status_code == 200 and 'id="_dash-config"' in page.get_data(as_text=True)
     content = client.post("/_dash-update-component", json=routing_body(posted.location[1:]))
