@@ -29,6 +29,7 @@ VERSION_KEYS = ("dash_version", "python_version", "plotly_version", "ddk_version
                 "dash_version_url")
 FAVICON_VERSION = re.compile(r"(_favicon\.ico)\?v=[^\"']*")
 FOLDER = "_files"
+LINKED = (".js", ".css")   # what Dash's tags link: the names any worker can learn
 SAFE_NAME = re.compile(r"[\w@.+-]+(/[\w@.+-]+)*")
 TOKEN_LENGTH = 20
 TOKEN = re.compile(f"[0-9a-f]{{{TOKEN_LENGTH}}}")
@@ -44,8 +45,8 @@ class OpaqueNames:
         self.real_prefixes = (prefix + "_dash-component-suites/",
                               prefix + app.config.assets_url_path.strip("/") + "/")
         self.base = self.real_prefixes[1] + FOLDER + "/"
-        self.link = re.compile(r'((?:src|href)=")(' + "|".join(map(re.escape, self.real_prefixes))
-                               + r')([^"]+)"')
+        self.link = re.compile(r"""\b((?:src|href)=(["']))(""" + "|".join(
+            map(re.escape, self.real_prefixes)) + r""")([^"'<>\s]+)\2""")
         self.folders: dict[str, str] = {}
         self.files: dict[tuple[str, str], str] = {}
 
@@ -53,21 +54,26 @@ class OpaqueNames:
         return hmac.new(self.key, text.encode(), hashlib.sha256).hexdigest()[:TOKEN_LENGTH]
 
     def opaque(self, url: str) -> str:
-        """The opaque URL of a real one (remembered, so this worker can map it back)."""
+        """The opaque URL of a real script or stylesheet (remembered, so this worker can map it
+        back); others are left as they are, as are URLs already opaque. Dash's file paths carry
+        its release fingerprint, so an upgrade renames them; assets are revalidated by their
+        ETag, so their names need not change when they are edited."""
         path = url.split("?", 1)[0]
-        if path.startswith(self.base):
+        if path.startswith(self.base) or not path.endswith(LINKED):
             return url
         folder, name = path.rsplit("/", 1)
         folder_token = self._token("folder " + folder)
-        file_name = self._token("file " + url) + "." + name.rsplit(".", 1)[-1]
+        file_name = self._token("file " + path) + "." + name.rsplit(".", 1)[-1]
         self.folders[folder_token] = folder
-        self.files[(folder_token, file_name)] = url
+        self.files[(folder_token, file_name)] = path
         return f"{self.base}{folder_token}/{file_name}"
 
-    def rewrite(self, index: str) -> str:
-        """The index page with every script and stylesheet link under its opaque name."""
-        return self.link.sub(lambda m: f'{m.group(1)}{self.opaque(m.group(2) + m.group(3))}"',
-                             index)
+    def rewrite(self, page: str) -> str:
+        """The page with every src and href of a script, stylesheet or asset under its opaque
+        name, and the favicon without Dash's version."""
+        page = self.link.sub(lambda m: m.group(1) + self.opaque(m.group(3) + m.group(4))
+                             + m.group(2), page)
+        return FAVICON_VERSION.sub(r"\1", page)
 
     def _learn(self) -> None:
         """Name every file the index would link, as Dash renders its tags (after its set-up)."""
@@ -85,8 +91,7 @@ class OpaqueNames:
         folder = self.folders.get(folder_token)
         if folder is None:
             return None
-        url = self.files.get((folder_token, name), f"{folder}/{name}")
-        return url.split("?", 1)[0]
+        return self.files.get((folder_token, name), f"{folder}/{name}")
 
 
 def _serve_as_dash(app: dash.Dash, url: str) -> flask.Response:
@@ -112,18 +117,26 @@ def _file_route(app: dash.Dash, names: OpaqueNames) -> None:
                             view_func=serve, methods=["GET"])
 
 
+def _page_hook(names: OpaqueNames):
+    """after_request: the opaque names in every HTML page (Dash's index and the plain pages
+    alike; a downloaded report, an attachment, is left as it is)."""
+    def hide_versions(response: flask.Response) -> flask.Response:
+        if (response.mimetype == "text/html" and not response.direct_passthrough
+                and not response.is_streamed and "Content-Disposition" not in response.headers):
+            response.set_data(names.rewrite(response.get_data(as_text=True)))
+        return response
+    return hide_versions
+
+
 def install(app: dash.Dash) -> None:
     """Keep versions out of the Dash config, the favicon URL and every file name a page links."""
-    config, index = app._config, app.index
+    config = app._config
     secret = str(app.server.secret_key or "").encode()
     names = OpaqueNames(app, hashlib.sha256(b"opaque file names\0" + secret).digest())
 
     def _config():
         return {k: v for k, v in config().items() if k not in VERSION_KEYS}
 
-    def _index(*args, **kwargs):   # after Dash has checked its page for the renderer's script
-        return FAVICON_VERSION.sub(r"\1", names.rewrite(index(*args, **kwargs)))
-
     app._config = _config
-    app.index = _index
+    app.server.after_request(_page_hook(names))
     _file_route(app, names)

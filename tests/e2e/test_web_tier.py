@@ -197,22 +197,27 @@ def _original_files() -> list[str]:
                            for path in sorted(assets.rglob("*")) if path.suffix in (".css", ".js")]
 
 
+VISITOR_PAGES = ("/share/not-a-token", "/signin", "/share/not-a-token/report.html")
+
+
 def test_a_visitor_sees_no_software_versions(site):
-    """The page, every file it links and Dash's layout and callback lists tell no version, in
-    a name or a header; the files are Dash's own, byte for byte, cached as Dash caches them."""
+    """The pages a visitor gets (Dash's and the plain ones), every file they link and Dash's
+    layout and callback lists tell no version, in a name or a header; the files are Dash's own,
+    byte for byte, cached as Dash caches them."""
     visitor = requests.Session()
-    first = visitor.get(site["url"] + "/share/not-a-token", timeout=TIMEOUT)
-    page = first.text
+    pages = [visitor.get(site["url"] + path, timeout=TIMEOUT) for path in VISITOR_PAGES]
+    page = pages[0].text
     config = json.loads(re.search(r'id="_dash-config" type="application/json">(.*?)</script>',
                                   page, flags=re.S).group(1))
     assert not {"dash_version", "plotly_version", "python_version"} & set(config)
-    links = re.findall(r'<(?:script|link)\b[^>]*?\b(?:src|href)="([^"]+)"', page)
+    links = sorted({url for r in pages for url in
+                    re.findall(r"""<(?:script|link)\b[^>]*?\b(?:src|href)=["']([^"']+)""", r.text)})
     scripts = re.findall(r'<script src="([^"]+)"', page)
     assert scripts and not [url for url in links if re.search(r"@\d|\d+\.\d+\.\d", url)], links
     got = {url: visitor.get(site["url"] + url, timeout=TIMEOUT)
            for url in [*links, "/_dash-layout", "/_dash-dependencies"]}
     assert {url: r.status_code for url, r in got.items() if r.status_code != 200} == {}
-    seen = [page, _headers(first), *links, got["/_dash-layout"].text,
+    seen = [*(r.text for r in pages), *map(_headers, pages), *links, got["/_dash-layout"].text,
             got["/_dash-dependencies"].text, *map(_headers, got.values())]
     assert {s for s in _version_spellings() if any(s in text for text in seen)} == set()
     served = {r.content: r for url, r in got.items() if url in links}
