@@ -1,10 +1,11 @@
 """What the pages tell a visitor about the software behind them: no version in a name or a config.
 
 The Dash config leaves out the Dash, Plotly and Python versions and the favicon URL Dash's version.
-Every script and stylesheet the index links (Dash's component suites, whose file names carry
-package versions such as react@18.3.1.min.js, and the assets) goes under an opaque name
-/assets/_files/<folder>/<file>: keyed hashes of the secret key and the real URL, so every worker
-names a file alike and any worker serves it, and a new release or an edited file gets a new name.
+Every script and stylesheet an HTML page links (Dash's component suites, whose file names carry
+package versions such as react@18.3.1.min.js, and the assets, e.g. bootstrap-5.3.9.min.css)
+goes under an opaque name /assets/_files/<folder>/<file>: keyed hashes of the secret key and the
+real path, so every worker names a file alike and any worker serves it (a worker learns the names
+from Dash's own tags), and a new Dash release renames Dash's files.
 The route maps the name back and answers with Dash's own view, so the bytes and caching headers
 are Dash's; it lives under /assets/ because the sign-in gate and the cache rules already treat
 that as public static files. A file a script loads relative to itself (the renderer's chunks such
