@@ -2,6 +2,7 @@
 is marked with its layer (unit, integration, e2e, browser) from the folder it lives in."""
 from __future__ import annotations
 
+import os
 import sys
 from pathlib import Path
 
@@ -12,7 +13,8 @@ from segmentation.cli import main as cli_main
 TESTS = Path(__file__).resolve().parent
 if str(TESTS) not in sys.path:
     sys.path.insert(0, str(TESTS))  # the shared helpers (servers, pg, engines, ...) import by name
-from result_checks import INVALID_RESULTS, validated  # noqa: E402 (needs the path above)
+from result_checks import (INVALID_RESULTS, checked_process_env,  # noqa: E402 (path)
+                           invalid_in_processes, validated)
 from seeded_runs import make_untidy  # noqa: E402
 
 LAYERS = ("unit", "integration", "e2e", "browser")
@@ -28,13 +30,18 @@ def pytest_collection_modifyitems(config, items) -> None:
 
 @pytest.fixture(scope="session", autouse=True)
 def results_follow_the_schema():
-    """Every Result the suite writes (to_dict, hence to_json) is checked against the schema."""
+    """Every Result the suite writes (to_dict, hence to_json) is checked against the schema, here
+    and in the servers, runners and jobs the tests start (tests/process_hooks/sitecustomize.py)."""
     from segmentation.result import Result, RunResult
 
     saved, valid = {cls: cls.to_dict for cls in (Result, RunResult)}, set()
     for cls, to_dict in saved.items():
         cls.to_dict = validated(to_dict, valid)
+    environ = dict(os.environ)
+    os.environ.update(checked_process_env(environ))   # and in every process a test starts
     yield
+    os.environ.clear()
+    os.environ.update(environ)
     for cls, to_dict in saved.items():
         cls.to_dict = to_dict
 
@@ -44,9 +51,9 @@ def no_invalid_result(results_follow_the_schema):
     """Fail the test during (or for) which a result not matching the published schema was written
     (results of module and session fixtures fail the first test that uses them)."""
     yield
-    if INVALID_RESULTS:
-        found = list(INVALID_RESULTS)
-        INVALID_RESULTS.clear()
+    found = [*INVALID_RESULTS, *invalid_in_processes()]   # this process's, the servers' and jobs'
+    INVALID_RESULTS.clear()
+    if found:
         pytest.fail("a result does not match docs/result.schema.json: " + "; ".join(found[:3]))
 
 

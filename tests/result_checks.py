@@ -2,7 +2,35 @@
 its own module, so tests reach INVALID_RESULTS by a name no other conftest shadows."""
 from __future__ import annotations
 
+import os
+import tempfile
+from pathlib import Path
+
 INVALID_RESULTS: list[str] = []   # schema errors of results written during the current test
+HOOKS = Path(__file__).resolve().parent / "process_hooks"   # sitecustomize for started processes
+LOG_VARIABLE = "TESTS_RESULT_SCHEMA_LOG"
+
+
+def process_log() -> Path:
+    """Where the processes this pytest process starts (servers, runners, their jobs) report the
+    results they wrote that do not match the schema."""
+    return Path(tempfile.gettempdir()) / f"clearseg-tests-schema-{os.getpid()}.log"
+
+
+def checked_process_env(env: dict) -> dict:
+    """`env` for a started process whose results are schema-checked (process_hooks)."""
+    paths = [str(HOOKS), *filter(None, [env.get("PYTHONPATH")])]
+    return {**env, "PYTHONPATH": os.pathsep.join(paths), LOG_VARIABLE: str(process_log())}
+
+
+def invalid_in_processes() -> list[str]:
+    """What started processes reported since the last call (the report is then cleared)."""
+    log = process_log()
+    if not log.exists():
+        return []
+    lines = log.read_text(encoding="utf-8").splitlines()
+    log.unlink()
+    return lines
 
 
 def validated(to_dict, valid: set):
