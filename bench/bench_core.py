@@ -137,10 +137,10 @@ def child_run(spec: dict) -> dict:
     planted = np.load(spec["labels"])
     ids = output.assignments["id"].to_numpy() - 1
     return {"reading": t1 - t0, **output.timings, "writing": t3 - t2, "end_to_end": t3 - t0,
-            "pipeline": t2 - t1, "chosen_k": int(output.result.clustering["k"]),
+            "pipeline": t2 - t1, "chosen_k": int(output.result.clustering.k),
             "ari": float(adjusted_rand_score(planted[ids], output.assignments["cluster"])),
             "ari_rules": float(adjusted_rand_score(planted[ids], output.assignments["segment"])),
-            "fidelity": float(output.result.explanation["fidelity"]),
+            "fidelity": float(output.result.explanation.fidelity),
             "files": written, "report_html": has_report}
 
 

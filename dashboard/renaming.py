@@ -8,16 +8,14 @@ comment line per segment, safe because a name holds no line break) and assignmen
 """
 from __future__ import annotations
 
-import copy
 import csv
 import io
 import re
 import unicodedata
-from dataclasses import replace
 
 from segmentation.errors import InputError
 from segmentation.outputs import FORMULA_START
-from segmentation.result import Result
+from segmentation.result import RunResult
 
 MAX_LENGTH = 60
 SPACES = re.compile(r"\s+")
@@ -40,14 +38,14 @@ def clean_name(text, *, others: list[str] = ()) -> str:
     return name
 
 
-def named_result(result: Result, names: dict[int, str]) -> Result:
+def named_result(result: RunResult, names: dict[int, str]) -> RunResult:
     """A copy of the Result with the owner's names on its segments (the input is not changed)."""
     if not names:
         return result
-    segments = copy.deepcopy(result.segments)
-    for seg in segments:
-        seg["name"] = names.get(int(seg["id"]), seg["name"])
-    return replace(result, segments=segments)
+    renamed = result.model_copy(deep=True)
+    for seg in renamed.segments:
+        seg.name = names.get(seg.id, seg.name)
+    return renamed
 
 
 def _cell(name: str) -> str:

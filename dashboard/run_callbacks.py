@@ -32,12 +32,12 @@ def rename_segment(ref, *, segment_id, text) -> tuple[str | None, str]:
     segment = result.segment(segment_id) if result is not None else None
     if segment is None:
         return None, "Only the owner of this run can rename its segments."
-    others = [str(s["name"]) for s in result.segments if s["id"] != segment["id"]]
+    others = [str(s.name) for s in result.segments if s.id != segment.id]
     try:
         name = clean_name(text, others=others)
     except InputError as exc:
         return None, str(exc)
-    if not rename(get_store(), view.run_id, owner=current_owner(), segment_id=segment["id"],
+    if not rename(get_store(), view.run_id, owner=current_owner(), segment_id=segment.id,
                   name=name):
         return None, "Only the owner of this run can rename its segments."
     return name, "Saved: the downloads, the report and share links use this name."

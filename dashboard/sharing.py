@@ -1,6 +1,7 @@
 """What a share link may show, and how often an address may try links that do not work.
 
-A share view renders a filtered copy of the Result built from allowlists: segments with their
+A share view renders a filtered copy of the RunResult built from allowlists of its JSON keys
+(the copy is made from `to_dict()` and read back as a RunResult): segments with their
 rules, profiles and strategy cards, the figures' data and the dataset's statistics, without the
 upload's name, the id column or any id value, and with the point sample binned per segment, so it
 shows no individual customer. Failed link attempts are counted per client address by the
@@ -14,7 +15,7 @@ import math
 import re
 
 from explain.density import density_grids, nice_step
-from segmentation.result import Result
+from segmentation.result import RunResult
 from service.throttle import clear_share_failures, record_share_failure, share_blocked
 
 SEGMENT_KEYS = ("id", "name", "size", "share", "cluster_size", "precision", "coverage", "rule",
@@ -36,15 +37,15 @@ def _pick(record: dict, *, keys: tuple[str, ...]) -> dict:
     return {k: copy.deepcopy(record[k]) for k in keys if k in record}
 
 
-def _id_names(dataset: dict) -> set[str]:
+def _id_names(dataset) -> set[str]:
     """The id column and every other column read as an id."""
-    names = {c.get("name") for c in dataset.get("columns") or [] if c.get("role") == "id"}
-    return {str(n) for n in names | {dataset.get("id_column")} if n}
+    names = {c.name for c in dataset.columns if c.role == "id"}
+    return {str(n) for n in names | {dataset.id_column} if n}
 
 
-def _withheld(result: Result) -> list[re.Pattern]:
+def _withheld(result: RunResult) -> list[re.Pattern]:
     """Patterns of what a shared view must not name: the upload's file and the id columns."""
-    source = str(result.params.get("source") or "").strip()
+    source = str(result.params.source or "").strip()
     names = {source, re.split(r"[\\/]", source)[-1]} if source else set()
     names |= _id_names(result.dataset)
     return [re.compile(rf"(?<!\w){re.escape(n)}(?!\w)", re.IGNORECASE) for n in names if n]
@@ -60,9 +61,9 @@ def _clean_lines(lines, *, withheld: list[re.Pattern]) -> list[str]:
     return out
 
 
-def _shared_dataset(dataset: dict, *, withheld: list[re.Pattern]) -> dict:
+def _shared_dataset(typed, *, withheld: list[re.Pattern]) -> dict:
     """Counts, features and what was left out, without the id columns."""
-    ids = _id_names(dataset)
+    ids, dataset = _id_names(typed), typed.to_dict()
     dropped = [_pick(d, keys=("what", "count", "reason")) if d.get("what") == "rows"
                else _pick(d, keys=("what", "name", "reason"))
                for d in dataset.get("dropped") or [] if d.get("name") not in ids]
@@ -97,36 +98,35 @@ def _round_outer_edges(distributions: dict) -> dict:
     return distributions
 
 
-def _shared_plots(plots: dict, *, ids: set[str]) -> dict:
+def _shared_plots(plots, *, ids: set[str]) -> dict:
     """The figures' data with the point sample binned per segment (`explain.density`): a shared
     view shows no customer's values, and no id column."""
-    out = _pick(plots, keys=PLOT_KEYS)
-    points = out.pop("points", None)
-    if isinstance(points, dict):
-        columns = [c for c in points.get("columns") or [] if c not in ids]
-        out["density"] = density_grids({**points, "columns": columns})
+    out = _pick(plots.to_dict(), keys=PLOT_KEYS)
+    if out.pop("points", None) is not None:
+        out["density"] = density_grids(plots.points,
+                                       columns=[c for c in plots.points.columns if c not in ids])
     if isinstance(out.get("distributions"), dict):
         out["distributions"] = _round_outer_edges(out["distributions"])
     return out
 
 
-def share_result(result: Result) -> Result:
+def share_result(result: RunResult) -> RunResult:
     """The copy of a Result a share link shows: cards, rules, figures and statistics only.
 
     Leaves out the upload's file name, the id column's name and every id value; the input is not
     changed.
     """
     withheld = _withheld(result)
-    explanation = copy.deepcopy(result.explanation)
-    explanation["notes"] = _clean_lines(explanation.get("notes"), withheld=withheld)
-    return Result(dataset=_shared_dataset(result.dataset, withheld=withheld),
-                  k_selection=copy.deepcopy(result.k_selection),
-                  clustering=copy.deepcopy(result.clustering), explanation=explanation,
-                  segments=[_shared_segment(s) for s in result.segments],
-                  params=_pick(result.params, keys=PARAM_KEYS),
-                  plots=_shared_plots(result.plots, ids=_id_names(result.dataset)),
-                  created_at=result.created_at,
-                  schema_version=result.schema_version)
+    explanation = result.explanation.to_dict()
+    explanation["notes"] = _clean_lines(result.explanation.notes, withheld=withheld)
+    return RunResult.model_validate({
+        "dataset": _shared_dataset(result.dataset, withheld=withheld),
+        "k_selection": result.k_selection.to_dict(), "clustering": result.clustering.to_dict(),
+        "explanation": explanation,
+        "segments": [_shared_segment(s.to_dict()) for s in result.segments],
+        "params": _pick(result.params.to_dict(), keys=PARAM_KEYS),
+        "plots": _shared_plots(result.plots, ids=_id_names(result.dataset)),
+        "created_at": result.created_at, "schema_version": result.schema_version})
 
 
 # --- failed link attempts: counted by the service's one throttle --------------------------------

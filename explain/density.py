@@ -18,7 +18,7 @@ from .format import capitalize_first, humanize_name
 from .logscale import log_axis, wants_log
 
 if TYPE_CHECKING:
-    from segmentation.result import Result
+    from segmentation.result import RunResult as Result
 
 BINS = 16
 STEPS = (1.0, 2.0, 2.5, 5.0, 10.0)
@@ -73,15 +73,16 @@ def _pair_counts(x: np.ndarray, y: np.ndarray, segment: np.ndarray, axes: tuple)
     return out
 
 
-def density_grids(points: dict, *, limit: int = 8) -> dict:
-    """The binned form of a point sample: per pair of its first `limit` numeric columns, the
-    counts of each segment's customers on round-numbered bins. No customer's values are kept."""
-    values = points.get("values") or {}
-    columns = [c for c in points.get("columns") or []
+def density_grids(points, *, columns=None, limit: int = 8) -> dict:
+    """The binned form of a point sample (a Result's `plots.points`): per pair of its first `limit`
+    numeric columns (of `columns`, by default all), the counts of each segment's customers on
+    round-numbered bins. No customer's values are kept."""
+    values = points.values
+    columns = [c for c in (points.columns if columns is None else columns)
                if np.isfinite(_numbers(values.get(c, []))).any()
                and all(v is None or isinstance(v, (int, float)) for v in values.get(c, []))]
     columns = columns[:limit]
-    segment = np.asarray(points.get("segment") or [], dtype=int)
+    segment = np.asarray(points.segment, dtype=int)
     numbers = {c: _numbers(values[c]) for c in columns}
     axes = {c: _axis(numbers[c]) for c in columns}
     pairs = [{"x": a, "y": b,
@@ -90,7 +91,7 @@ def density_grids(points: dict, *, limit: int = 8) -> dict:
              for i, a in enumerate(columns) for b in columns[i + 1:]]
     return {"columns": columns, "axes": axes, "pairs": pairs,
             "rows_binned": int(len(segment)),
-            "rows_total": int(points.get("rows_total") or len(segment))}
+            "rows_total": int(points.rows_total or len(segment))}
 
 
 # --- the figure --------------------------------------------------------------------------------
@@ -98,6 +99,11 @@ def density_grids(points: dict, *, limit: int = 8) -> dict:
 def _label(name) -> str:
     """A column name as a safe, readable label (plotly decodes the escapes for display)."""
     return html.escape(capitalize_first(humanize_name(name)), quote=False)
+
+
+def binned(result: "Result") -> bool:
+    """True for a Result whose points are binned per segment (a share view's): no point is drawn."""
+    return isinstance(getattr(result.plots, "density", None), dict)
 
 
 def density_features(density: dict, *, features, telling) -> list[str]:
@@ -177,7 +183,7 @@ def _layout(features: list[str], axes: dict, panels: list[tuple[int, int]]) -> d
 
 def _traces(result: "Result", density: dict, features: list[str], panels) -> list[dict]:
     colours = segment_colours(result)
-    names = {int(s["id"]): html.escape(str(s["name"]), quote=False) for s in result.segments}
+    names = {s.id: html.escape(str(s.name), quote=False) for s in result.segments}
     traces = []
     for i, (row, col) in enumerate(panels):
         refs = ("x" if i == 0 else f"x{i + 1}", "y" if i == 0 else f"y{i + 1}")
@@ -195,9 +201,8 @@ def _traces(result: "Result", density: dict, features: list[str], panels) -> lis
 def density_figure(result: "Result", *, features: list[str] | None = None) -> go.Figure:
     """Where each segment's customers lie on up to four features: one panel per pair, one
     contour per segment, drawn from `plots.density` (see density_grids)."""
-    density = result.plots.get("density") or {}
-    chosen = density_features(density, features=features,
-                              telling=result.plots.get("telling_features"))
+    density = getattr(result.plots, "density", None) or {}
+    chosen = density_features(density, features=features, telling=result.plots.telling_features)
     if len(chosen) < 2:
         return go.Figure(layout={"template": "plotly_white", "height": 300,
                                  "xaxis": {"visible": False}, "yaxis": {"visible": False},

@@ -1,10 +1,11 @@
 """Figures of a run: pure functions Result -> plotly Figure, drawn from the small stored summaries.
 
-Every figure reads only `result.plots`, `result.k_selection` and `result.segments`, so it builds in
-milliseconds whatever the number of rows. Segment colours come from `segment_colours`, so a segment
-has the same colour in every chart and card. Text taken from the data is HTML-escaped before it
-reaches plotly: plotly.js decodes `&lt;`, `&gt;` and `&amp;` back for display, so a hostile column
-name shows as plain text and never as markup.
+Every figure reads only `result.plots`, `result.k_selection` and `result.segments` (by attribute:
+a RunResult, duck-typed), so it builds in milliseconds whatever the number of rows. Segment
+colours come from `segment_colours`, so a segment has the same colour in every chart and card.
+Text taken from the data is HTML-escaped before it reaches plotly: plotly.js decodes `&lt;`,
+`&gt;` and `&amp;` back for display, so a hostile column name shows as plain text and never as
+markup.
 """
 from __future__ import annotations
 
@@ -22,7 +23,7 @@ from .level_profile import level_columns
 from .logscale import log_axis, to_log, wants_log
 
 if TYPE_CHECKING:
-    from segmentation.result import Result
+    from segmentation.result import RunResult as Result
 
 TEMPLATE = "plotly_white"
 UNUSUAL_ID = 0
@@ -85,12 +86,12 @@ def _empty_figure(title: str, message: str) -> go.Figure:
 
 def _segment_ids(result: "Result") -> list[int]:
     """Segment ids in the result's own order (1..k, then the unusual segment 0 if any)."""
-    return [int(s["id"]) for s in result.segments]
+    return [s.id for s in result.segments]
 
 
 def _segment_names(result: "Result") -> dict[int, str]:
     """Escaped segment name per segment id."""
-    return {int(s["id"]): _text(s["name"]) for s in result.segments}
+    return {s.id: _text(s.name) for s in result.segments}
 
 
 def _by_segment(mapping: dict) -> dict[int, object]:
@@ -135,23 +136,23 @@ def _grid(n: int, *, cols: int, titles: list[str], hgap: float = 0.08,
 
 # --- choosing k -------------------------------------------------------------------------------
 
-def _k_metric_rows(candidates: list[dict]) -> list[tuple[str, str]]:
+def _k_metric_rows(candidates: list) -> list[tuple[str, str]]:
     """The metrics that have at least one value among the candidates, in display order."""
     return [(key, title) for key, title in K_METRICS
-            if any(row.get(key) is not None for row in candidates)]
+            if any(getattr(row, key) is not None for row in candidates)]
 
 
-def _k_traces(candidates: list[dict], metrics, refs, chosen: int) -> list[dict]:
+def _k_traces(candidates: list, metrics, refs, chosen: int) -> list[dict]:
     """A line per metric and a marker at the chosen k on each panel."""
-    ks = [row["k"] for row in candidates]
+    ks = [row.k for row in candidates]
     traces = []
     for (key, title), (xref, yref) in zip(metrics, refs):
-        values = [row.get(key) for row in candidates]
+        values = [getattr(row, key) for row in candidates]
         traces.append({"type": "scatter", "x": ks, "y": values, "mode": "lines+markers",
                        "name": title, "xaxis": xref, "yaxis": yref, "showlegend": False,
                        "line": {"color": OVERVIEW_COLOUR},
                        "hovertemplate": "k = %{x}: %{y:.3g}<extra></extra>"})
-        picked = [row.get(key) for row in candidates if row["k"] == chosen]
+        picked = [getattr(row, key) for row in candidates if row.k == chosen]
         traces.append({"type": "scatter", "x": [chosen] * len(picked), "y": picked,
                        "mode": "markers", "name": f"chosen k = {chosen}", "showlegend": False,
                        "xaxis": xref, "yaxis": yref,
@@ -163,12 +164,12 @@ def _k_traces(candidates: list[dict], metrics, refs, chosen: int) -> list[dict]:
 def k_selection_figure(result: "Result") -> go.Figure:
     """Inertia, silhouette, Calinski-Harabasz, Davies-Bouldin and stability against k, chosen k marked."""
     record = result.k_selection
-    candidates = sorted(record.get("candidates") or [], key=lambda row: row["k"])
-    chosen = int(record.get("chosen_k") or result.clustering.get("k") or 0)
+    candidates = sorted(record.candidates, key=lambda row: row.k)
+    chosen = int(record.chosen_k or result.clustering.k or 0)
     metrics = _k_metric_rows(candidates)
     if not metrics:
         message = (f"Density clustering found k = {chosen} by itself: there are no candidate k "
-                   "values to compare." if result.clustering.get("method") == "density"
+                   "values to compare." if result.clustering.method == "density"
                    else "This run stored no candidate k values to compare.")
         return _empty_figure("Choosing k", message)
     axes, refs = _grid(len(metrics), cols=1, titles=[t for _, t in metrics], vgap=0.07)
@@ -236,8 +237,8 @@ def _leaf_trace(geometry: dict, sizes, leaf_segments, colours, names) -> dict:
 
 def _cut_shapes(result: "Result", Z: np.ndarray) -> tuple[list, list]:
     """The dashed cut line at the chosen k and its label (none for a density run)."""
-    k = int(result.clustering.get("k") or result.k_selection.get("chosen_k") or 0)
-    height = _cut_height(Z, k) if result.clustering.get("method") != "density" else None
+    k = int(result.clustering.k or result.k_selection.chosen_k or 0)
+    height = _cut_height(Z, k) if result.clustering.method != "density" else None
     if height is None:
         return [], []
     shape = {"type": "line", "xref": "paper", "yref": "y", "x0": 0, "x1": 1, "y0": height,
@@ -250,11 +251,11 @@ def _cut_shapes(result: "Result", Z: np.ndarray) -> tuple[list, list]:
 
 def dendrogram_figure(result: "Result") -> go.Figure:
     """The top of the Ward tree, branches coloured by segment where pure, cut at the chosen k."""
-    data = result.plots.get("dendrogram") or {}
-    if len(data.get("linkage") or []) < 1:
+    data = result.plots.dendrogram
+    if len(data.linkage) < 1:
         return _empty_figure("Dendrogram", "This run stored no tree to draw.")
-    Z = np.asarray(data["linkage"], dtype=float)
-    sizes, leaf_segments = data["leaf_sizes"], data["leaf_segments"]
+    Z = np.asarray(data.linkage, dtype=float)
+    sizes, leaf_segments = data.leaf_sizes, data.leaf_segments
     geometry = dendrogram(Z, no_plot=True, link_color_func=str,
                           leaf_label_func=lambda leaf: f"n={sizes[leaf]:,}")
     colours, names = segment_colours(result), _segment_names(result)
@@ -262,7 +263,7 @@ def dendrogram_figure(result: "Result") -> go.Figure:
     traces.append(_leaf_trace(geometry, sizes, leaf_segments, colours, names))
     shapes, notes = _cut_shapes(result, Z)
     title = ("Ward tree of the customers, coloured by density segment"
-             if result.clustering.get("method") == "density" else "Dendrogram (Ward)")
+             if result.clustering.method == "density" else "Dendrogram (Ward)")
     xaxis = {"tickvals": [5 + 10 * i for i in range(len(geometry["ivl"]))],
              "ticktext": geometry["ivl"], "tickangle": -90, "showgrid": False, "zeroline": False,
              "tickfont": {"size": 9}}
@@ -277,10 +278,9 @@ def dendrogram_figure(result: "Result") -> go.Figure:
 
 def _pair_features(result: "Result", features) -> list[str]:
     """The features to plot: the requested ones (checked) or the four most telling stored ones."""
-    points = result.plots.get("points") or {}
-    present = list(points.get("columns") or [])
+    present = list(result.plots.points.columns)
     if features is None:
-        telling = [f for f in result.plots.get("telling_features") or [] if f in present]
+        telling = [f for f in result.plots.telling_features if f in present]
         return (telling or present)[:PAIR_LIMIT]
     features = list(features)
     missing = [f for f in features if f not in present]
@@ -357,12 +357,12 @@ def pair_plot_figure(result: "Result", *, features: list[str] | None = None,
     (the report uses it to stay light).
     """
     chosen = _pair_features(result, features)
-    points = result.plots.get("points") or {}
-    if not chosen or not points.get("segment"):
+    points = result.plots.points
+    if not chosen or not points.segment:
         return _empty_figure("Pair plot", "This run stored no points to plot.")
-    segment = np.asarray(points["segment"])
-    columns = {f: _column_values(points["values"][f]) for f in chosen}
-    logs = {f: wants_log(points["values"][f]) for f in chosen}
+    segment = np.asarray(points.segment)
+    columns = {f: _column_values(points.values[f]) for f in chosen}
+    logs = {f: wants_log(points.values[f]) for f in chosen}
     colours, names = segment_colours(result), _segment_names(result)
     present = [s for s in _segment_ids(result) if (segment == s).any()]
     traces, shown = [], 0
@@ -372,7 +372,7 @@ def pair_plot_figure(result: "Result", *, features: list[str] | None = None,
         traces.append(_pair_trace(seg, rank, rows=rows, columns=columns, logs=logs,
                                   colours=colours, names=names))
     traces.sort(key=lambda t: t["name"] != names.get(UNUSUAL_ID))  # unusual drawn underneath
-    total = points.get("rows_total", len(segment))
+    total = points.rows_total if points.rows_total is not None else len(segment)
     layout = _base_layout(f"Pair plot of the most telling features ({shown:,} of {total:,} "
                           "customers, sampled by segment)", height=180 * len(chosen) + 160,
                           dragmode="select", hovermode="closest",
@@ -388,14 +388,15 @@ def _profile_grid(result: "Result") -> tuple[list[str], list[list], list[list]]:
     """Numeric features, and per segment their z-scores and readable means."""
     features: list[str] = []
     for seg in result.segments:
-        for entry in seg["profile"]["numeric"]:
-            if entry["feature"] not in features:
-                features.append(entry["feature"])
+        for entry in seg.profile.numeric:
+            if entry.feature not in features:
+                features.append(entry.feature)
     z, means = [], []
     for seg in result.segments:
-        entries = {e["feature"]: e for e in seg["profile"]["numeric"]}
-        z.append([entries.get(f, {}).get("z") for f in features])
-        means.append([human_number(entries.get(f, {}).get("mean")) for f in features])
+        entries = {e.feature: e for e in seg.profile.numeric}
+        row = [entries.get(f) for f in features]
+        z.append([e.z if e else None for e in row])
+        means.append([human_number(e.mean if e else None) for e in row])
     return features, z, means
 
 
@@ -453,7 +454,7 @@ def profile_heatmap(result: "Result") -> go.Figure:
     """Segments x features against all customers: numeric features show the segment's mean,
     coloured by its z-score; yes/no and categorical features each level's share of the segment,
     coloured by the same kind of score, so one colour scale reads both."""
-    names = [_text(s["name"]) for s in result.segments]
+    names = [_text(s.name) for s in result.segments]
     traces = [t for t in (_numeric_trace(result, names),
                           _level_trace(result, names, xaxis="x2")) if t is not None]
     if not traces:
@@ -477,8 +478,8 @@ def segment_size_figure(result: "Result") -> go.Figure:
         return _empty_figure("Segment sizes", "This run has no segments.")
     colours, names = segment_colours(result), _segment_names(result)
     ids = _segment_ids(result)
-    sizes = [int(s.get("size") or 0) for s in result.segments]
-    text = [f"{size:,} · {human_share(s.get('share'))}" for size, s in zip(sizes, result.segments)]
+    sizes = [int(s.size or 0) for s in result.segments]
+    text = [f"{size:,} · {human_share(s.share)}" for size, s in zip(sizes, result.segments)]
     trace = {"type": "bar", "orientation": "h", "x": sizes, "y": list(range(len(ids))),
              "text": text, "textposition": "auto", "cliponaxis": False,
              "marker": {"color": [colours[i] for i in ids]},
@@ -494,18 +495,18 @@ def segment_size_figure(result: "Result") -> go.Figure:
 
 def _segment_sizes(result: "Result", counts: dict[int, list]) -> dict[int, float]:
     """Denominator per segment: its size from the result, else the sum of its counts."""
-    sizes = {int(s["id"]): s.get("size") for s in result.segments}
+    sizes = {s.id: s.size for s in result.segments}
     return {seg: float(sizes.get(seg) or sum(c) or 1) for seg, c in counts.items()}
 
 
-def _log_scaled(data: dict) -> bool:
+def _log_scaled(data) -> bool:
     """True for a stored numeric distribution binned on a log scale (see segmentation.plotdata)."""
-    return data.get("scale") == "log"
+    return data.scale == "log"
 
 
-def _numeric_distribution(result: "Result", data: dict, label: str) -> list[dict]:
+def _numeric_distribution(result: "Result", data, label: str) -> list[dict]:
     """One step line per segment: the share of its customers in each bin."""
-    edges, counts = data["edges"], _by_segment(data["counts"])
+    edges, counts = data.edges, _by_segment(data.counts)
     places = [to_log(e) for e in edges] if _log_scaled(data) else edges
     colours, names = segment_colours(result), _segment_names(result)
     spans = [f"{label} {human_number(lo)} to {human_number(hi)}"
@@ -521,12 +522,12 @@ def _numeric_distribution(result: "Result", data: dict, label: str) -> list[dict
     return traces
 
 
-def _level_distribution(result: "Result", data: dict) -> list[dict]:
+def _level_distribution(result: "Result", data) -> list[dict]:
     """Grouped bars: the share of each segment's customers at each level."""
-    counts = _by_segment(data["counts"])
+    counts = _by_segment(data.counts)
     sizes = _segment_sizes(result, counts)
     colours, names = segment_colours(result), _segment_names(result)
-    levels = [_text(level) for level in data["levels"]]
+    levels = [_text(level) for level in data.levels or []]
     return [{"type": "bar", "x": levels, "y": [c / sizes[seg] for c in counts[seg]],
              "name": names[seg], "marker": {"color": colours[seg]},
              "hovertemplate": "%{x}: %{y:.1%}<extra>%{fullData.name}</extra>"}
@@ -535,15 +536,15 @@ def _level_distribution(result: "Result", data: dict) -> list[dict]:
 
 def distribution_figure(result: "Result", feature: str) -> go.Figure:
     """How one feature is distributed in each segment (step lines for numbers, bars for levels)."""
-    stored = result.plots.get("distributions") or {}
+    stored = result.plots.distributions
     if feature not in stored:
         raise InputError(f"no stored distribution for {feature!r}; choose from: "
                          f"{', '.join(map(str, stored))}")
     data, label = stored[feature], _label(feature)
-    if data["kind"] == "numeric" and _log_scaled(data):
+    if data.kind == "numeric" and _log_scaled(data):
         traces = _numeric_distribution(result, data, label)
-        xaxis = log_axis(max(data["edges"]), title={"text": f"{label} (log scale)"})
-    elif data["kind"] == "numeric":
+        xaxis = log_axis(max(data.edges), title={"text": f"{label} (log scale)"})
+    elif data.kind == "numeric":
         traces = _numeric_distribution(result, data, label)
         xaxis = {"title": {"text": label}}
     else:
@@ -560,12 +561,12 @@ def distribution_figure(result: "Result", feature: str) -> go.Figure:
 
 def correlation_figure(result: "Result") -> go.Figure:
     """Heatmap of the Pearson correlation between the numeric features."""
-    data = result.plots.get("correlation") or {}
-    features = list(data.get("features") or [])
+    data = result.plots.correlation
+    features = list(data.features)
     if len(features) < 2:
         return _empty_figure("Correlation", "Correlation needs at least two numeric features.")
     labels = [_label(f) for f in features]
-    matrix = data["matrix"]
+    matrix = data.matrix
     text = [[f"{v:.2f}" if v is not None else "" for v in row] for row in matrix]
     hover = [[[a, b] for b in labels] for a in labels]
     index = list(range(len(features)))
@@ -583,17 +584,17 @@ def correlation_figure(result: "Result") -> go.Figure:
     return go.Figure(data=[trace], layout=layout)
 
 
-def _overview_trace(data: dict, xref: str, yref: str) -> dict:
+def _overview_trace(data, xref: str, yref: str) -> dict:
     """One feature's overall distribution (counts summed over segments) as bars."""
-    total = np.sum([np.asarray(c, dtype=float) for c in data["counts"].values()], axis=0)
-    if data["kind"] == "numeric":
+    total = np.sum([np.asarray(c, dtype=float) for c in data.counts.values()], axis=0)
+    if data.kind == "numeric":
         custom = [f"{human_number(lo)} to {human_number(hi)}"
-                  for lo, hi in zip(data["edges"][:-1], data["edges"][1:])]
-        edges = np.asarray([to_log(e) if _log_scaled(data) else e for e in data["edges"]],
+                  for lo, hi in zip(data.edges[:-1], data.edges[1:])]
+        edges = np.asarray([to_log(e) if _log_scaled(data) else e for e in data.edges],
                            dtype=float)
         x, width = ((edges[:-1] + edges[1:]) / 2).tolist(), np.diff(edges).tolist()
     else:
-        x = [_text(level) for level in data["levels"]]
+        x = [_text(level) for level in data.levels or []]
         width, custom = None, x
     return {"type": "bar", "x": x, "y": np.atleast_1d(total).tolist(), "width": width,
             "customdata": custom, "xaxis": xref, "yaxis": yref, "showlegend": False,
@@ -603,7 +604,7 @@ def _overview_trace(data: dict, xref: str, yref: str) -> dict:
 
 def feature_overview_figure(result: "Result") -> go.Figure:
     """Small multiples of every feature's distribution over all customers, for the Data tab."""
-    stored = result.plots.get("distributions") or {}
+    stored = result.plots.distributions
     names = list(stored)
     if not names:
         return _empty_figure("Features", "This run stored no feature distributions.")
@@ -611,10 +612,10 @@ def feature_overview_figure(result: "Result") -> go.Figure:
                        hgap=0.07, vgap=min(0.12, 0.5 / max(1, math.ceil(len(names) / 3))))
     traces = [_overview_trace(stored[n], x, y) for n, (x, y) in zip(names, refs)]
     for n, (xref, _) in zip(names, refs):
-        if stored[n]["kind"] != "numeric":
+        if stored[n].kind != "numeric":
             axes["xaxis" + xref[1:]]["type"] = "category"
         elif _log_scaled(stored[n]):
-            axes["xaxis" + xref[1:]].update(log_axis(max(stored[n]["edges"])))
+            axes["xaxis" + xref[1:]].update(log_axis(max(stored[n].edges)))
     rows = math.ceil(len(names) / OVERVIEW_COLUMNS)
     layout = _base_layout(f"Every feature over all customers ({len(names)} features)",
                           height=200 * rows + 100, bargap=0.05, **axes)

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from segmentation.result import Result
+    from segmentation.result import RunResult as Result
 
 LEVELS_PER_FEATURE = 6
 YES = {"yes", "y", "true", "1", "1.0", "t"}
@@ -37,37 +37,32 @@ class LevelColumn:
 
 
 def _kinds(result: "Result") -> dict[str, str]:
-    return {f.get("name"): f.get("kind") for f in result.dataset.get("features") or []}
+    return {f.name: f.kind for f in result.dataset.features}
 
 
 def _from_profiles(result: "Result", feature: str) -> tuple[list, list[dict]] | None:
     """(levels with base shares, per segment {level: share}) from the profiles, if stored."""
-    per_segment = []
-    for seg in result.segments:
-        entry = next((e for e in seg.get("profile", {}).get("categorical") or []
-                      if e.get("feature") == feature), None)
-        if entry is None or "levels" not in entry:
-            return None
-        per_segment.append({str(x["level"]): x.get("share") for x in entry["levels"]})
-    first = next(e for e in result.segments[0]["profile"]["categorical"]
-                 if e.get("feature") == feature)
-    return [(str(x["level"]), float(x.get("base_share") or 0.0)) for x in first["levels"]], \
-        per_segment
+    entries = [next((e for e in seg.profile.categorical if e.feature == feature), None)
+               for seg in result.segments]
+    if any(entry is None or not entry.levels for entry in entries):
+        return None
+    per_segment = [{str(x.level): x.share for x in entry.levels} for entry in entries]
+    return [(str(x.level), float(x.base_share or 0.0)) for x in entries[0].levels], per_segment
 
 
 def _from_distributions(result: "Result", feature: str) -> tuple[list, list[dict]] | None:
     """The same from the stored level counts per segment (levels as the distributions hold them)."""
-    data = (result.plots.get("distributions") or {}).get(feature)
-    if not data or data.get("kind") == "numeric":
+    data = result.plots.distributions.get(feature)
+    if not data or data.kind == "numeric":
         return None
-    counts = {int(k): v for k, v in (data.get("counts") or {}).items()}
+    counts = {int(k): v for k, v in data.counts.items()}
     total = sum(sum(c) for c in counts.values()) or 1
-    levels = [str(v) for v in data.get("levels") or []]
+    levels = [str(v) for v in data.levels or []]
     base = [sum(c[i] for c in counts.values()) / total for i in range(len(levels))]
     per_segment = []
     for seg in result.segments:
-        row = counts.get(int(seg["id"]))
-        size = float(seg.get("size") or (sum(row) if row else 0) or 1)
+        row = counts.get(seg.id)
+        size = float(seg.size or (sum(row) if row else 0) or 1)
         per_segment.append({lv: (row[i] / size if row else None) for i, lv in enumerate(levels)})
     return list(zip(levels, base)), per_segment
 

@@ -14,13 +14,13 @@ from jinja2 import Environment, PackageLoader, select_autoescape
 from markupsafe import Markup
 from plotly.offline import get_plotlyjs
 
-from .density import density_figure
+from .density import binned, density_figure
 from .figures import (correlation_figure, dendrogram_figure, k_selection_figure,
                       pair_plot_figure, profile_heatmap, segment_size_figure)
 from .view import RULES_NOTE, result_view
 
 if TYPE_CHECKING:
-    from segmentation.result import Result
+    from segmentation.result import RunResult as Result
 
 REPORT_POINTS_PER_SEGMENT = 200
 TEMPLATES = Environment(loader=PackageLoader("explain", "templates"),
@@ -29,7 +29,7 @@ TEMPLATES = Environment(loader=PackageLoader("explain", "templates"),
 
 def _pairs(result: "Result"):
     """The pair plot, or where the points are binned (a shared view's Result) the density view."""
-    if "points" not in result.plots and isinstance(result.plots.get("density"), dict):
+    if binned(result):
         return density_figure(result)
     return pair_plot_figure(result, per_segment=REPORT_POINTS_PER_SEGMENT)
 

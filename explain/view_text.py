@@ -1,7 +1,8 @@
 """The sentences and figures-as-text a run is read by, written once for every page and the report:
 shares, the tightness rules keep, the structure verdict, fills and levels of a feature.
 
-Each function takes plain values (the Result's parts as dicts) and returns text, never markup.
+Each function takes plain values or a Result's typed parts (read by attribute) and returns text,
+never markup.
 """
 from __future__ import annotations
 
@@ -93,44 +94,44 @@ class Verdict:
         return self.title + ". ", self.reason
 
 
-def verdict(k_selection: dict) -> Verdict | None:
+def verdict(k_selection) -> Verdict | None:
     """The stored verdict (strong / moderate / weak), or None for a run without one."""
-    kind = k_selection.get("structure")
+    kind = k_selection.structure
     if kind not in VERDICTS:
         return None
-    reason = str(k_selection.get("structure_reason") or "")
+    reason = str(k_selection.structure_reason or "")
     if kind != "weak":
         return Verdict(kind=kind, title=VERDICTS[kind], reason=reason)
-    advice = str(k_selection.get("advice") or "")
+    advice = str(k_selection.advice or "")
     said = "continuum" in f"{reason} {advice}".lower()
     return Verdict(kind=kind, title=VERDICTS[kind], reason=reason,
                    continuum=None if said else WEAK, advice=advice or None,
                    advice_lead="" if "continuum" in advice.lower() else "What to try: ")
 
 
-def fill_text(feature: dict) -> str:
+def fill_text(feature) -> str:
     """How many values were missing and what filled them: '12 filled with 69k (median)'."""
-    missing = feature.get("missing") or 0
+    missing = feature.missing or 0
     if not missing:
         return "none"
-    value = feature.get("fill")
+    value = feature.fill
     text = (number_text(value) if isinstance(value, (int, float)) and not isinstance(value, bool)
             else str(value))
-    method = f" ({feature['fill_method']})" if feature.get("fill_method") else ""
+    method = f" ({feature.fill_method})" if feature.fill_method else ""
     return f"{missing:,} filled with {text}{method}"
 
 
-def levels_text(feature: dict) -> str:
+def levels_text(feature) -> str:
     """The levels of a categorical or binary feature (the first 12), and how many rare ones were
     grouped as other."""
-    levels = [str(v) for v in feature.get("levels") or []]
+    levels = [str(v) for v in feature.levels]
     more = f" and {len(levels) - LEVELS_SHOWN} more" if len(levels) > LEVELS_SHOWN else ""
-    other = len(feature.get("other_levels") or [])
+    other = len(feature.other_levels)
     return (", ".join(levels[:LEVELS_SHOWN]) + more
             + (f" ({other} rare level(s) grouped as other)" if other else ""))
 
 
-def transform_text(feature: dict) -> str:
+def transform_text(feature) -> str:
     """The feature's transform and its notes, '; '-separated."""
-    parts = [feature.get("transform")] + list(feature.get("notes") or [])
+    parts = [feature.transform] + list(feature.notes)
     return "; ".join(str(p) for p in parts if p)

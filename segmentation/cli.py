@@ -109,7 +109,7 @@ def command_run(args) -> int:
                               extra={"notes": loaded.notes})
     written = write_outputs(Path(args.out), result=output.result, assignments=output.assignments,
                             customers=loaded.customers)
-    _summary(output.typed, written)
+    _summary(output.result, written)
     return 0
 
 
@@ -125,7 +125,7 @@ def command_demo(args) -> int:
     out.mkdir(parents=True, exist_ok=True)
     table.to_csv(out / "demo_customers.csv", index=False)
     written = write_outputs(out, result=output.result, assignments=output.assignments)
-    _summary(output.typed, written)
+    _summary(output.result, written)
     return 0
 
 

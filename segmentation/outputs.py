@@ -9,7 +9,7 @@ import pandas as pd
 
 from explain.sql import rules_select
 
-from .result import Result, RunResult
+from .result import RunResult
 
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 # a line break followed by a formula start: a reader that splits records at it would see a formula
@@ -43,17 +43,17 @@ def csv_text(frame: pd.DataFrame) -> str:
                                              quoting=csv.QUOTE_NONNUMERIC)
 
 
-def rules_sql(result: Result | RunResult) -> str:
-    """rules.sql: the segment of every row by the rules; segments are numbered as in the result."""
-    typed = result if isinstance(result, RunResult) else result.typed()
-    fidelity = typed.explanation.fidelity
-    title = f"Clearseg rules: {len(typed.segments)} segments, one rule each" + (
+def rules_sql(result: RunResult) -> str:
+    """rules.sql: the segment of every row by the rules; segments are numbered as in the result.
+    The SQL writer takes the segments and features as result.json's records."""
+    fidelity = result.explanation.fidelity
+    title = f"Clearseg rules: {len(result.segments)} segments, one rule each" + (
         f"; agreement with the clusters {fidelity:.1%}" if fidelity is not None else "")
-    return rules_select([s.to_dict() for s in typed.segments], id_column=typed.dataset.id_column,
-                        title=title, features=[f.to_dict() for f in typed.dataset.features])
+    return rules_select([s.to_dict() for s in result.segments], id_column=result.dataset.id_column,
+                        title=title, features=[f.to_dict() for f in result.dataset.features])
 
 
-def write_outputs(out_dir: Path, *, result: Result, assignments: pd.DataFrame,
+def write_outputs(out_dir: Path, *, result: RunResult, assignments: pd.DataFrame,
                   customers: pd.DataFrame | None = None) -> list[Path]:
     """Write every file of a run into out_dir; returns the paths written."""
     from explain.report import report_html

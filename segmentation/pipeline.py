@@ -25,7 +25,7 @@ from .metrics import SampleDistances, silhouette_sample
 from .options import METHODS, RunOptions  # noqa: F401  (METHODS: re-exported)
 from .prepare import prepare, select_features
 from .rule_k import choose_clusters
-from .result import Result, RunResult
+from .result import RunResult
 from .result_models import KSelection, jsonable
 from .roles import ROLES, ColumnRole, infer_roles
 from .summaries import summarize
@@ -36,16 +36,11 @@ Progress = Callable[[str, float, str], None]
 
 @dataclass
 class RunOutput:
-    """A run's typed result, its assignments and the seconds each stage took; `result` is the
-    same result as dicts, for the readers that still take that form."""
+    """A run's result, its assignments and the seconds each stage took."""
 
-    typed: RunResult
+    result: RunResult
     assignments: pd.DataFrame
     timings: dict[str, float] = field(default_factory=dict)
-    result: Result = field(init=False)
-
-    def __post_init__(self):
-        self.result = Result.of(self.typed)
 
 
 class _Stages:

@@ -1,13 +1,10 @@
 """The result of a run: one JSON-ready, versioned object that every page and export reads.
 
-`RunResult` is the typed Result (parts in result_models, segment_models, plot_models). `Result`
-holds the same parts as plain dicts: the transitional form the dashboard, the report and the
-figures read until they move onto `RunResult`; `Result.typed()` and `Result.of()` convert.
+`RunResult` is the typed Result; its parts live in result_models, segment_models and plot_models.
 """
 from __future__ import annotations
 
 import json
-from dataclasses import asdict, dataclass, field
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
@@ -45,7 +42,7 @@ class RunResult(BaseModel):
 
     @model_validator(mode="after")
     def _every_field_written(self):
-        """The top-level keys are always written, as the dict form always wrote them."""
+        """The top-level keys are always written, as result.json has always had them."""
         self.__pydantic_fields_set__.update(type(self).model_fields)
         return self
 
@@ -66,48 +63,3 @@ class RunResult(BaseModel):
 
     def segment(self, segment_id: int) -> Segment | None:
         return next((s for s in self.segments if s.id == segment_id), None)
-
-
-@dataclass
-class Result:
-    """Everything a run found, as plain dicts (the transitional form; see the module docstring)."""
-
-    dataset: dict
-    k_selection: dict
-    clustering: dict
-    explanation: dict
-    segments: list[dict]
-    params: dict = field(default_factory=dict)
-    plots: dict = field(default_factory=dict)
-    created_at: str = ""
-    schema_version: int = SCHEMA_VERSION
-
-    def to_dict(self) -> dict:
-        return jsonable(asdict(self))
-
-    @classmethod
-    def from_dict(cls, data: dict) -> "Result":
-        """A stored result, checked against the typed model (ValueError naming what is wrong)."""
-        RunResult.from_dict(data)
-        fields = {k: data[k] for k in cls.__dataclass_fields__ if k in data}
-        return cls(**fields)
-
-    def to_json(self) -> str:
-        return json.dumps(self.to_dict(), indent=1, sort_keys=False, allow_nan=False)
-
-    @classmethod
-    def from_json(cls, text: str) -> "Result":
-        return cls.from_dict(json.loads(text))
-
-    def typed(self) -> RunResult:
-        """The same result as a RunResult."""
-        return RunResult.from_dict(self.to_dict())
-
-    @classmethod
-    def of(cls, typed: RunResult) -> "Result":
-        """The dict form of a RunResult."""
-        data = typed.to_dict()
-        return cls(**{k: data[k] for k in cls.__dataclass_fields__})
-
-    def segment(self, segment_id: int) -> dict | None:
-        return next((s for s in self.segments if s["id"] == segment_id), None)

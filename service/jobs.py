@@ -174,10 +174,10 @@ def _execute(store: RunStore, run: dict, *, upload_path: str, settings: Settings
         output = run_segmentation(loaded.table, options=options, progress=progress,
                                   extra={"notes": loaded.notes})
         progress("profiling", 0.9, "writing the report")
-        result = output.typed
+        result = output.result
         files = {"assignments.csv": csv_text(output.assignments).encode(),
                  "rules.sql": rules_sql(result).encode(),
-                 "report.html": report_html(output.result).encode()}
+                 "report.html": report_html(result).encode()}
         if loaded.customers is not None:
             files["customers.csv"] = csv_text(loaded.customers).encode()
         message = _finished_message(result)

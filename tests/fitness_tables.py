@@ -37,4 +37,4 @@ def telecom_table(seed: int = 0) -> pd.DataFrame:
 
 def features_of(result) -> list[str]:
     """The names of the columns a run used, in order."""
-    return [f["name"] for f in result.dataset["features"]]
+    return [f.name for f in result.dataset.features]

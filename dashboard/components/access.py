@@ -13,7 +13,7 @@ from dataclasses import dataclass
 import flask
 
 from segmentation.outputs import rules_sql
-from segmentation.result import Result
+from segmentation.result import RunResult
 
 from service.segment_names import names_of
 from service.usecases import UseCaseError, open_share
@@ -111,20 +111,20 @@ def view_from_ref(ref) -> View | None:
     return run_view(ref.get("run"))
 
 
-def stored_result(run_id: str) -> Result | None:
+def stored_result(run_id: str) -> RunResult | None:
     """A run's stored Result with the owner's segment names (None if missing or unreadable)."""
     store = get_store()
     text = store.result_json(run_id)
     if not text:
         return None
     try:
-        result = Result.from_json(text)
+        result = RunResult.from_json(text)
     except (ValueError, TypeError, KeyError):
         return None
     return named_result(result, names_of(store, run_id))
 
 
-def load_result(view: View) -> Result | None:
+def load_result(view: View) -> RunResult | None:
     """The stored Result of a finished run, with the owner's segment names (None if it is missing
     or unreadable); a shared view gets the filtered copy of `share_result`."""
     if view.run.get("status") != "done":

@@ -26,14 +26,13 @@ def _strategy(seg: SegmentView) -> list:
     return parts
 
 
-def rename_form(segment: dict) -> html.Details:
+def rename_form(sid: int, *, name: str) -> html.Details:
     """The owner's rename control: a native disclosure (keyboard-operable), a field and a button."""
-    sid = int(segment["id"])
     return html.Details([
         html.Summary("Rename", className="small rename-toggle"),
         html.Div([
             html.Label([html.Span(f"New name for segment {sid}", className="visually-hidden"),
-                        dbc.Input(id=page_ids.rename_input(sid), value=segment["name"],
+                        dbc.Input(id=page_ids.rename_input(sid), value=name,
                                   maxLength=MAX_LENGTH, size="sm", type="text",
                                   class_name="rename-input")], className="flex-grow-1 mb-0"),
             html.Button("Save", id=page_ids.rename_save(sid), type="button", n_clicks=0,
@@ -49,7 +48,7 @@ def _header(seg: SegmentView, *, can_rename: bool) -> dbc.CardHeader:
                  className="d-flex align-items-center gap-2 mb-1"),
         html.H3(seg.name, className="h6 mb-1 segment-name", id=page_ids.segment_name(seg.id)),
         html.Div(seg.size, className="small text-muted"),
-        rename_form({"id": seg.id, "name": seg.name}) if can_rename else None,
+        rename_form(seg.id, name=seg.name) if can_rename else None,
     ], className="segment-card-header")
 
 

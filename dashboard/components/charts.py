@@ -5,7 +5,7 @@ import dash_bootstrap_components as dbc
 import plotly.graph_objects as go
 from dash import dcc, html
 
-from explain.density import density_figure
+from explain.density import binned, density_figure
 from explain.figures import (PAIR_LIMIT, dendrogram_figure, distribution_figure,
                              k_selection_figure, pair_plot_figure, profile_heatmap)
 from explain.format import capitalize_first, humanize_name
@@ -29,19 +29,13 @@ def dendrogram_tab(result) -> html.Div:
                                   graph(ids.DENDROGRAM_GRAPH, dendrogram_figure(result))])
 
 
-def binned(result) -> bool:
-    """True for a Result whose points are binned per segment (a share view's): no point is drawn."""
-    return "points" not in result.plots and isinstance(result.plots.get("density"), dict)
-
-
 def _numeric_columns(result) -> list[str]:
     """The numeric features of the stored point sample, or of its binned form."""
     if binned(result):
-        return list(result.plots["density"].get("columns") or [])
-    points = result.plots.get("points") or {}
-    values = points.get("values") or {}
-    return [name for name in points.get("columns") or []
-            if all(v is None or isinstance(v, (int, float)) for v in values.get(name, []))]
+        return list(result.plots.density.get("columns") or [])
+    points = result.plots.points
+    return [name for name in points.columns
+            if all(v is None or isinstance(v, (int, float)) for v in points.values.get(name, []))]
 
 
 def pair_options(result, *, chosen: list[str]) -> list[dict]:
@@ -66,7 +60,7 @@ def pair_features(result, *, requested) -> list[str]:
     if picked:
         return picked
     allowed = [o["value"] for o in pair_options(result, chosen=[])]
-    telling = [f for f in result.plots.get("telling_features") or [] if f in allowed]
+    telling = [f for f in result.plots.telling_features if f in allowed]
     return (telling or allowed)[:PAIR_LIMIT]
 
 
@@ -122,20 +116,19 @@ def _no_data(message: str) -> go.Figure:
 def distribution_options(result) -> list[dict]:
     """Dropdown options: every feature with a stored distribution."""
     return [{"label": _label(name), "value": name}
-            for name in (result.plots.get("distributions") or {})]
+            for name in result.plots.distributions]
 
 
 def default_distribution(result) -> str | None:
     """The first telling feature with a stored distribution, else the first stored one."""
-    stored = list(result.plots.get("distributions") or {})
-    telling = [f for f in result.plots.get("telling_features") or [] if f in stored]
+    stored = list(result.plots.distributions)
+    telling = [f for f in result.plots.telling_features if f in stored]
     return (telling or stored or [None])[0]
 
 
 def distribution_for(result, *, feature):
     """The distribution figure of a stored feature, or of the default one."""
-    stored = result.plots.get("distributions") or {}
-    if feature not in stored:
+    if feature not in result.plots.distributions:
         feature = default_distribution(result)
     if feature is None:
         return _no_data("This run stored no feature distributions.")

@@ -24,13 +24,13 @@ def features_table(view: ResultView) -> html.Div:
     return table(["Feature", "Kind", "Levels", "Transform", "Missing values"], rows=rows)
 
 
-def _summary(dataset: dict) -> html.Div:
-    used, read = dataset.get("rows_used", 0), dataset.get("rows_read", 0)
+def _summary(dataset) -> html.Div:
+    used, read = dataset.rows_used or 0, dataset.rows_read or 0
     return facts([
         ("Rows read", f"{read:,}"),
         ("Rows used", f"{used:,}"),
-        ("Features", f"{len(dataset.get('features') or []):,}"),
-        ("Id column", dataset.get("id_column") or "none (row number)"),
+        ("Features", f"{len(dataset.features):,}"),
+        ("Id column", dataset.id_column or "none (row number)"),
     ])
 
 

@@ -31,15 +31,15 @@ def title_bar(title: str, *, status: str, note: str | None = None) -> html.Div:
 def run_facts(result, *, created: str | None) -> html.Dl:
     """Rows, method, k, rule fidelity and when the run was made."""
     data, clustering = result.dataset, result.clustering
-    unusual = clustering.get("unusual") or 0
-    kept = kept_text(result.explanation.get("cost_ratio"))
-    k_text = f"{clustering.get('k')}" + (f" + {unusual:,} unusual" if unusual else "")
+    unusual = clustering.unusual or 0
+    kept = kept_text(result.explanation.cost_ratio)
+    k_text = f"{clustering.k}" + (f" + {unusual:,} unusual" if unusual else "")
     return facts([
-        ("Rows", f"{data.get('rows_used', 0):,} used of {data.get('rows_read', 0):,}"),
-        ("Method", METHOD_NAMES.get(clustering.get("method"), str(clustering.get("method")))),
+        ("Rows", f"{data.rows_used or 0:,} used of {data.rows_read or 0:,}"),
+        ("Method", METHOD_NAMES.get(clustering.method, str(clustering.method))),
         ("Segments (k)", k_text),
         *([("Tightness kept", kept + " of the clusters' tightness")] if kept else []),
-        ("Agreement", f"{percent(result.explanation.get('fidelity'))} with the unconstrained "
+        ("Agreement", f"{percent(result.explanation.fidelity)} with the unconstrained "
                       "clusters"),
         ("Created", when(created or result.created_at)),
     ], class_name="run-facts mb-0")

@@ -65,13 +65,9 @@ def structure_block(result) -> html.Div | None:
 
 # --- switching between candidate k -------------------------------------------------------------
 
-def k_options(result) -> list[dict]:
-    """The stored candidate segmentations ({"k", "cost_ratio", "silhouette", "segments"})."""
-    options = result.k_selection.get("options")
-    if not isinstance(options, list):
-        return []
-    return sorted((o for o in options if isinstance(o, dict) and isinstance(o.get("k"), int)),
-                  key=lambda o: o["k"])
+def k_options(result) -> list:
+    """The stored candidate segmentations (k, cost ratio, silhouette, segments), by k."""
+    return sorted(result.k_selection.options, key=lambda o: o.k)
 
 
 def k_switcher(result) -> html.Div | None:
@@ -81,16 +77,16 @@ def k_switcher(result) -> html.Div | None:
     options = k_options(result)
     if len(options) < 2:
         return None
-    chosen = result.k_selection.get("chosen_k")
+    chosen = result.k_selection.chosen_k
     radio = dbc.RadioItems(
         id=page_ids.K_SWITCHER, value=chosen, inline=True,
-        options=[{"label": f"k = {o['k']}" + (" (this run)" if o["k"] == chosen else ""),
-                  "value": o["k"]} for o in options],
+        options=[{"label": f"k = {o.k}" + (" (this run)" if o.k == chosen else ""),
+                  "value": o.k} for o in options],
         class_name="btn-group flex-wrap k-switcher", input_class_name="btn-check",
         label_class_name="btn btn-outline-primary btn-sm",
         label_checked_class_name="active")
-    details = [html.Div(k_option_detail(result, k=o["k"]), id=page_ids.k_option(o["k"]),
-                        hidden=o["k"] != chosen, className="k-option")
+    details = [html.Div(k_option_detail(result, k=o.k), id=page_ids.k_option(o.k),
+                        hidden=o.k != chosen, className="k-option")
                for o in options]
     return html.Div([
         html.Div("Other numbers of segments", className="label", id="k-switcher-label"),
@@ -99,31 +95,32 @@ def k_switcher(result) -> html.Div | None:
     ], className="k-switch")
 
 
-def _option_segments(result, option: dict) -> list[dict]:
+def _option_segments(result, option) -> list:
     """The run's own (possibly renamed) segments for its k, else the candidate's stored ones."""
-    if option.get("k") == result.k_selection.get("chosen_k"):
+    if option.k == result.k_selection.chosen_k:
         return result.segments
-    return [s for s in option.get("segments") or [] if isinstance(s, dict)]
+    return option.segments
 
 
-def _rule_text(segment: dict) -> str:
-    rule = segment.get("rule")
-    return str(rule.get("text", "")) if isinstance(rule, dict) else str(rule or "")
+def _rule_text(segment) -> str:
+    """A segment's rule text: a candidate's segment stores it as text, the run's own as a rule."""
+    rule = segment.rule
+    return str(getattr(rule, "text", rule) or "")
 
 
 def k_option_detail(result, *, k) -> list:
     """Sizes, names and rules of the candidate with `k` segments, and what its rules keep."""
-    option = next((o for o in k_options(result) if o["k"] == k), None)
+    option = next((o for o in k_options(result) if o.k == k), None)
     if option is None:
         return [html.P("Pick a number of segments.", className="small text-muted mb-0")]
-    facts = [f"k = {option['k']}"]
-    if kept_text(option.get("cost_ratio")):
-        facts.append(f"rules keep {kept_text(option['cost_ratio'])} of the clusters' tightness")
-    if isinstance(option.get("silhouette"), (int, float)):
-        facts.append(f"silhouette {option['silhouette']:.2f}")
-    if option["k"] == result.k_selection.get("chosen_k"):
+    facts = [f"k = {option.k}"]
+    if kept_text(option.cost_ratio):
+        facts.append(f"rules keep {kept_text(option.cost_ratio)} of the clusters' tightness")
+    if isinstance(option.silhouette, (int, float)):
+        facts.append(f"silhouette {option.silhouette:.2f}")
+    if option.k == result.k_selection.chosen_k:
         facts.append("the segmentation of this run, shown below")
-    rows = [[str(s.get("name", "")), human_number(s.get("size")), human_share(s.get("share")),
+    rows = [[str(s.name), human_number(s.size), human_share(s.share),
              html.Code(_rule_text(s), className="rule-text")]
             for s in _option_segments(result, option)]
     return [html.P(" · ".join(facts), className="small mb-1 k-option-facts"),

@@ -33,7 +33,7 @@ from explain.report import report_html
 from segmentation.errors import InputError
 from segmentation.outputs import csv_text, rules_sql
 from segmentation.pipeline import RunOptions, run_segmentation
-from segmentation.result import Result
+from segmentation.result import RunResult
 from segmentation.synthetic import make_customers, make_orders
 from service.accounts import Accounts
 from service.jobs import execute
@@ -61,7 +61,7 @@ class Site:
     store: RunStore
     instance: Path
     users: dict
-    result: Result
+    result: RunResult
     assignments: str
     upload_id: str
     run_id: str
@@ -307,7 +307,7 @@ def ana_marks(site) -> list[str]:
     marks = [SECRET_FILE, site.users["ana"], ASSIGNMENTS_HEADER, *CUSTOMER_IDS,
              *site.assignments.splitlines()[1:4]]
     for seg in site.result.segments:
-        marks += [seg["name"], seg["rule"]["text"], seg["strategy"]["headline"]]
+        marks += [seg.name, seg.rule.text, seg.strategy.headline]
     return marks
 
 
@@ -393,10 +393,10 @@ def post_callback(site, *, session, body) -> requests.Response:
 def test_ana_sees_her_run_so_the_marks_are_there_to_find(site, deps):
     ana, marks = sign_in(site, name="ana"), ana_marks(site)
     page = post_callback(site, session=ana, body=routing(deps, path=f"/runs/{site.run_id}"))
-    assert {SECRET_FILE, site.result.segments[0]["name"]} <= set(found(page, marks=marks))
+    assert {SECRET_FILE, site.result.segments[0].name} <= set(found(page, marks=marks))
     rules = tab_call(deps, ref={"run": site.run_id}, tab="rules")
     tab = post_callback(site, session=ana, body=rules)
-    assert site.result.segments[0]["rule"]["text"] in found(tab, marks=marks)
+    assert site.result.segments[0].rule.text in found(tab, marks=marks)
     csv_file = ana.get(f"{site.url}/runs/{site.run_id}/download/assignments.csv", timeout=TIMEOUT)
     assert ASSIGNMENTS_HEADER in found(csv_file, marks=marks)
 
@@ -541,9 +541,9 @@ def test_a_valid_link_shows_cards_and_rules_but_no_file_owner_or_ids(site, deps)
         assert r.status_code == 200 and r.headers["Cache-Control"] == "no-store", name
         assert_clean(site, response=r, marks=shared_marks(site), label=name)
         shown = texts(r)[-1] if name != "report" else html.unescape(r.text)
-        assert all(s["name"] in shown for s in site.result.segments), name
+        assert all(s.name in shown for s in site.result.segments), name
     rules = texts(answers["tab"])[-1]
-    assert site.result.segments[0]["rule"]["text"] in rules
+    assert site.result.segments[0].rule.text in rules
     assert 'SELECT ROW_NUMBER() OVER () AS \\"row\\"' in rules and "WITH tidy AS (" in rules
     assert "<title>Segmentation report: Customer segmentation</title>" in answers["report"].text
 
@@ -749,25 +749,26 @@ def test_share_result_keeps_cards_rules_and_figures_and_drops_file_and_ids(outpu
     assert result.to_json() == before
     text = shared.to_json()
     assert [m for m in (SECRET_FILE, "customer_id", *CUSTOMER_IDS) if m in text] == []
-    assert shared.segments == result.segments and "points" not in shared.plots
-    assert {k: v for k, v in shared.plots.items() if k not in ("density", "distributions")} == {
-        k: v for k, v in result.plots.items() if k not in ("points", "distributions")}
-    assert shared.plots["density"]["rows_binned"] == len(result.plots["points"]["segment"])
-    assert shared.k_selection == result.k_selection and shared.clustering == result.clustering
-    assert shared.params == {"method": "kmeans", "k": "auto", "features": [], "max_depth": 3,
-                             "seed": 0}
-    assert shared.dataset["id_column"] is None and shared.dataset["dropped"] == []
-    assert [f["name"] for f in shared.dataset["features"]] == [
-        f["name"] for f in result.dataset["features"]]
+    plots, stored = shared.plots.to_dict(), result.plots.to_dict()
+    assert shared.segments == result.segments and "points" not in plots
+    assert {k: v for k, v in plots.items() if k not in ("density", "distributions")} == {
+        k: v for k, v in stored.items() if k not in ("points", "distributions")}
+    assert plots["density"]["rows_binned"] == len(result.plots.points.segment)
+    assert shared.k_selection.to_dict() == result.k_selection.to_dict()
+    assert shared.clustering.to_dict() == result.clustering.to_dict()
+    assert shared.params.to_dict() == {"method": "kmeans", "k": "auto", "features": [],
+                                       "max_depth": 3, "seed": 0}
+    assert shared.dataset.id_column is None and shared.dataset.dropped == []
+    assert [f.name for f in shared.dataset.features] == [f.name for f in result.dataset.features]
     sql = rules_sql(shared)
     assert '  SELECT ROW_NUMBER() OVER () AS "row"' in sql.splitlines() and "customer_id" not in sql
 
 
 def test_share_result_leaves_out_notes_naming_the_file_the_id_column_or_a_path(output):
-    result = Result.from_dict({**output[1].result.to_dict(),
-                               "params": {"source": "/home/ana/exports/q3 customers.csv",
-                                          "method": "kmeans", "owner": "ana"}})
-    result.dataset.update(
+    stored = {**output[1].result.to_dict(),
+              "params": {"source": "/home/ana/exports/q3 customers.csv", "method": "kmeans",
+                         "owner": "ana"}}
+    stored["dataset"].update(
         id_column="client_ref",
         dropped=[{"what": "rows", "count": 2, "reason": "exact duplicates"},
                  {"what": "column", "name": "client_ref", "reason": "identifies a customer"},
@@ -777,24 +778,24 @@ def test_share_result_leaves_out_notes_naming_the_file_the_id_column_or_a_path(o
                "uploaded as /srv/instance/uploads/abc/data.csv", "column 'age' read as numbers"],
         suggestions=["'CLIENT_REF' and 'age' are near duplicates: drop 'age'",
                      "'visits' and 'spend' are near duplicates (r = 0.97): drop 'spend'"])
-    shared = share_result(result)
-    assert shared.params == {"method": "kmeans"}
-    assert shared.dataset["notes"] == [
+    shared = share_result(RunResult.from_dict(stored))
+    assert shared.params.to_dict() == {"method": "kmeans"}
+    assert shared.dataset.notes == [
         "Dropped 2 rows with a missing or unreadable order date.", "column 'age' read as numbers"]
-    assert shared.dataset["suggestions"] == [
+    assert shared.dataset.suggestions == [
         "'visits' and 'spend' are near duplicates (r = 0.97): drop 'spend'"]
-    assert shared.dataset["dropped"] == [
+    assert shared.dataset.to_dict()["dropped"] == [
         {"what": "rows", "count": 2, "reason": "exact duplicates"},
         {"what": "column", "name": "notes", "reason": "free text"}]
     assert "<h1>Segmentation report: Customer segmentation</h1>" in report_html(shared)
 
 
 def test_share_result_bins_the_sampled_points_without_an_id_column(output):
-    result = Result.from_dict(output[1].result.to_dict())
-    points = result.plots["points"]
+    stored = output[1].result.to_dict()
+    points = stored["plots"]["points"]
     points["columns"].append("customer_id")
     points["values"]["customer_id"] = list(range(1, len(points["segment"]) + 1))  # numeric ids
-    density = share_result(result).plots["density"]
+    density = share_result(RunResult.from_dict(stored)).plots.density
     assert density["columns"] == points["columns"][:-1]
     assert "customer_id" not in density["axes"] and "values" not in density
     assert all("customer_id" not in (pair["x"], pair["y"]) for pair in density["pairs"])

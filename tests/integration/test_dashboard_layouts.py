@@ -268,11 +268,11 @@ def test_segment_cards_show_name_size_rule_key_numbers_and_strategy(site):
     with session_of(app, OWNER):
         layout = run.layout(run_id=run_id, segment="2")
     cards = [c for c in walk(find(layout, ids.SEGMENT_CARDS)) if "segment-card" in classes(c)]
-    assert len(cards) == len(result.segments) == result.clustering["k"]
+    assert len(cards) == len(result.segments) == result.clustering.k
     for card, seg in zip(cards, result.segments):
         words = strings(card)
-        assert seg["name"] in words and seg["rule"]["text"] in words
-        assert seg["strategy"]["headline"] in words and seg["strategy"]["kpi"] in words
+        assert seg.name in words and seg.rule.text in words
+        assert seg.strategy.headline in words and seg.strategy.kpi in words
     selected = [c.id for c in cards if "segment-selected" in classes(c)]
     assert selected == ["segment-card-2"]
     lines = [s for s in strings(layout) if re.fullmatch(r"annual income \S+ vs \S+", s)]
@@ -287,11 +287,11 @@ def test_the_rules_tab_lists_every_rule_highlights_the_segment_and_shows_rules_s
     rows = [c for c in walk(find(layout, ids.RULES_TABLE)) if isinstance(c, html.Tr)][1:]
     assert len(rows) == len(result.segments)
     assert [("table-active" in classes(r)) for r in rows] == [
-        s["id"] == 3 for s in result.segments]
+        s.id == 3 for s in result.segments]
     words = strings(layout)
-    assert all(s["rule"]["text"] in words and s["rule"]["sql"] in words for s in result.segments)
+    assert all(s.rule.text in words and s.rule.sql in words for s in result.segments)
     assert store.artifact(run_id, "rules.sql").decode() in words
-    assert percent(result.explanation["fidelity"]) in words
+    assert percent(result.explanation.fidelity) in words
 
 
 def test_percent_never_overstates_a_share():
@@ -359,7 +359,7 @@ def test_a_valid_share_link_shows_the_report_read_only(site, store):
     words = strings(layout)
     assert OWNER not in serialisable(layout) and run_id not in serialisable(layout)
     assert not [w for w in words if "/runs/" in w]
-    assert all(s["name"] in words for s in result.segments)
+    assert all(s.name in words for s in result.segments)
 
 
 def test_the_share_page_draws_any_tab_from_the_url(site, store):

@@ -18,7 +18,7 @@ import pytest
 import engines
 from segmentation.cli import main as cli_main
 from segmentation.outputs import csv_text, rules_sql
-from segmentation.result import Result
+from segmentation.result import RunResult
 
 HOSTILE_LABEL = "Nord\r; DROP TABLE customers; --"
 LABELS = (HOSTILE_LABEL, "South", "East\r\n-- x", "West\x0b\x0c\x85\u2028;")
@@ -58,9 +58,9 @@ def sql_run(tmp_path_factory) -> dict:
     name them) and the rules.sql the product writes for those names."""
     run = _run(tmp_path_factory.mktemp("sql"), _table(180, seed=5, ids=[f"C{i:04d}" for i in
                                                                           range(180)]))
-    result = Result.from_json(run["result.json"])
+    result = RunResult.from_json(run["result.json"])
     for seg, label in zip(result.segments, LABELS):
-        seg["name"] = f"{label} buyers"
+        seg.name = f"{label} buyers"
     run["named.sql"] = rules_sql(result)
     assignments = pd.read_csv(io.StringIO(run["assignments.csv"]), dtype={"customer_id": str})
     run["expected"] = dict(zip(assignments["customer_id"], assignments["segment"]))

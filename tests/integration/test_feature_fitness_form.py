@@ -63,8 +63,8 @@ def test_the_form_opts_a_special_category_column_in(tmp_path):
                      roles=tuple(options["roles"].items()))
     result = run_segmentation(bank_table(), options=run).result
     assert features_of(result) == ["age", "balance", "ethnicity"]
-    ethnicity = next(f for f in result.dataset["features"] if f["name"] == "ethnicity")
-    assert any("used because it was chosen explicitly" in n for n in ethnicity["notes"])
+    ethnicity = next(f for f in result.dataset.features if f.name == "ethnicity")
+    assert any("used because it was chosen explicitly" in n for n in ethnicity.notes)
 
 
 def test_the_form_leaves_them_out_when_untouched(tmp_path):

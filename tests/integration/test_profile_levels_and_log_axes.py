@@ -20,7 +20,7 @@ from explain.level_profile import level_columns
 from explain.logscale import log_ticks, skewness, to_log, wants_log
 from segmentation.errors import InputError
 from segmentation.plotdata import bin_edges
-from segmentation.result import Result
+from segmentation.result import RunResult
 
 RNG = np.random.default_rng(7)
 SPEND = np.round(RNG.lognormal(5, 1.2, 300), 2)          # skewed money, non-negative
@@ -44,25 +44,27 @@ def segment(sid: int, *, name: str, size: int, plan_shares: list[float], yes: fl
 
 
 @pytest.fixture(scope="module")
-def result() -> Result:
+def result() -> RunResult:
     labels = np.repeat([1, 2], 150)
     edges, scale = bin_edges(SPEND)
     counts = {s: np.histogram(SPEND[labels == s], bins=edges)[0].tolist() for s in (1, 2)}
-    return Result(
-        dataset={"rows_read": 300, "rows_used": 300, "features": [
+    return RunResult.from_dict({
+        "dataset": {"rows_read": 300, "rows_used": 300, "features": [
             {"name": "spend", "kind": "numeric"}, {"name": "age", "kind": "numeric"},
             {"name": "plan", "kind": "categorical"}, {"name": "newsletter", "kind": "binary"}]},
-        k_selection={"chosen_k": 2}, clustering={"k": 2, "method": "kmeans"},
-        explanation={"fidelity": 1.0},
-        segments=[segment(1, name="Careful basic buyers with a very long persona name",
-                          size=150, plan_shares=[0.7, 0.2, 0.1], yes=0.2),
-                  segment(2, name="Pro spenders", size=150, plan_shares=[0.3, 0.4, 0.3], yes=0.6)],
-        plots={"points": {"columns": ["spend", "age"], "segment": labels.tolist(),
-                          "values": {"spend": SPEND.tolist(), "age": AGE.tolist()},
-                          "rows_total": 300},
-               "telling_features": ["spend", "age"],
-               "distributions": {"spend": {"kind": "numeric", "edges": edges.tolist(),
-                                           "counts": counts, "scale": scale}}})
+        "k_selection": {"chosen_k": 2}, "clustering": {"k": 2, "method": "kmeans"},
+        "explanation": {"fidelity": 1.0},
+        "segments": [segment(1, name="Careful basic buyers with a very long persona name",
+                             size=150, plan_shares=[0.7, 0.2, 0.1], yes=0.2),
+                     segment(2, name="Pro spenders", size=150, plan_shares=[0.3, 0.4, 0.3],
+                             yes=0.6)],
+        "plots": {"points": {"columns": ["spend", "age"], "segment": labels.tolist(),
+                             "values": {"spend": SPEND.tolist(), "age": AGE.tolist()},
+                             "rows_total": 300},
+                  "telling_features": ["spend", "age"],
+                  "distributions": {"spend": {"kind": "numeric", "edges": edges.tolist(),
+                                              "counts": counts, "scale": scale}}},
+        "schema_version": 2})
 
 
 # --- profile -----------------------------------------------------------------------------------
@@ -83,13 +85,13 @@ def test_the_profile_shows_each_level_share_in_the_segment_against_the_base(resu
 
 
 def test_levels_come_from_the_stored_distributions_when_profiles_lack_them(result):
-    old = Result.from_dict(result.to_dict())
-    for seg in old.segments:
+    stored = result.to_dict()
+    for seg in stored["segments"]:
         for entry in seg["profile"]["categorical"]:
             entry.pop("levels")
-    old.plots["distributions"]["plan"] = {"kind": "categorical", "levels": ["basic", "pro"],
-                                          "counts": {"1": [120, 30], "2": [30, 120]}}
-    columns = level_columns(old)
+    stored["plots"]["distributions"]["plan"] = {"kind": "categorical", "levels": ["basic", "pro"],
+                                                "counts": {"1": [120, 30], "2": [30, 120]}}
+    columns = level_columns(RunResult.from_dict(stored))
     assert [(c.feature, c.level) for c in columns] == [("plan", "basic"), ("plan", "pro")]
     assert columns[0].base_share == pytest.approx(0.5)
     assert columns[0].shares == pytest.approx((0.8, 0.2))
@@ -100,7 +102,7 @@ def test_the_segment_size_chart_has_one_bar_per_segment_in_its_colour(result):
     bar = fig.data[0]
     assert list(bar.x) == [150, 150] and bar.orientation == "h"
     assert list(bar.text) == ["150 · 50%", "150 · 50%"]
-    assert list(fig.layout.yaxis.ticktext) == [s["name"] for s in result.segments]
+    assert list(fig.layout.yaxis.ticktext) == [s.name for s in result.segments]
 
 
 # --- log axes ----------------------------------------------------------------------------------
@@ -169,5 +171,5 @@ def test_renamed_assignments_change_only_the_name_column():
 
 def test_named_result_leaves_the_stored_result_alone(result):
     renamed = named_result(result, {1: "New"})
-    assert renamed.segments[0]["name"] == "New"
-    assert result.segments[0]["name"].startswith("Careful")
+    assert renamed.segments[0].name == "New"
+    assert result.segments[0].name.startswith("Careful")

@@ -29,7 +29,7 @@ from segmentation.outputs import csv_text, rules_sql
 from segmentation.pipeline import RunOptions, run_segmentation
 from segmentation.preview import build_preview
 from segmentation.readers import read_table
-from segmentation.result import Result
+from segmentation.result import RunResult
 from service import usecases
 from service.previews import safe_preview
 from service.settings import Settings
@@ -163,12 +163,12 @@ def assert_result(output, *, k: int | None) -> None:
     """A finished run: the k asked for, every used row assigned, JSON and files as the runner
     makes them, no formula in assignments.csv."""
     result = output.result
-    chosen = result.clustering["k"]
+    chosen = result.clustering.k
     assert chosen == k if k else 2 <= chosen <= 10
-    used = result.dataset["rows_used"]
-    assert len(output.assignments) == used == sum(s["size"] for s in result.segments)
-    assert set(output.assignments["segment"]) <= {s["id"] for s in result.segments}
-    assert Result.from_json(result.to_json()).segments == result.segments
+    used = result.dataset.rows_used
+    assert len(output.assignments) == used == sum(s.size for s in result.segments)
+    assert set(output.assignments["segment"]) <= {s.id for s in result.segments}
+    assert RunResult.from_json(result.to_json()).segments == result.segments
     assert "SELECT" in rules_sql(result)
     assert_safe_csv(csv_text(output.assignments))
 
@@ -359,6 +359,6 @@ def test_a_formula_column_name_is_neutralised_in_assignments_csv(tmp_path):
     rows = [f"C{i:03d},{(i * 3) % 17},{(i * 7) % 11}" for i in range(40)]
     path = write_rows(tmp_path / "data.csv", "\"=cmd|' /C calc'!A0\",spend,visits", rows)
     output = run_segmentation(read_table(path), options=RunOptions())
-    assert output.result.dataset["id_column"] == "=cmd|' /C calc'!A0"
+    assert output.result.dataset.id_column == "=cmd|' /C calc'!A0"
     header = next(csv.reader(io.StringIO(csv_text(output.assignments))))
     assert header == ["'=cmd|' /C calc'!A0", "cluster", "segment", "segment_name"]

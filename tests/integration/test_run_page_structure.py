@@ -7,7 +7,6 @@ checked both on results that carry the fields and on results that lack them.
 """
 from __future__ import annotations
 
-import copy
 import csv
 import io
 import json
@@ -29,7 +28,7 @@ from dashboard.pages import run, share
 from dashboard.run_callbacks import rename_segment, warn_public
 from segmentation.outputs import csv_text, rules_sql
 from segmentation.pipeline import RunOptions, run_segmentation
-from segmentation.result import Result
+from segmentation.result import RunResult
 from segmentation.synthetic import make_customers
 from service.settings import Settings
 
@@ -50,21 +49,21 @@ def text_of(node) -> str:
     return " ".join(strings(node))
 
 
-def without_structure(result: Result) -> Result:
+def without_structure(result: RunResult) -> RunResult:
     """The run's Result as an older engine stored it: no verdict, no candidates, no cost ratios."""
-    out = copy.deepcopy(result)
+    out = result.to_dict()
     for key in ("structure", "structure_reason", "advice", "best_k_3_8", "options"):
-        out.k_selection.pop(key, None)
+        out["k_selection"].pop(key, None)
     for key in ("cost_ratio", "depth_costs"):
-        out.explanation.pop(key, None)
-    return out
+        out["explanation"].pop(key, None)
+    return RunResult.from_dict(out)
 
 
-def with_structure(result: Result, *, structure: str = "weak") -> Result:
+def with_structure(result: RunResult, *, structure: str = "weak") -> RunResult:
     """The run's Result with the structure fields of a newer engine added."""
-    out = copy.deepcopy(result)
-    chosen = out.k_selection["chosen_k"]
-    out.k_selection.update(
+    out = result.to_dict()
+    chosen = out["k_selection"]["chosen_k"]
+    out["k_selection"].update(
         structure=structure, structure_reason="Rule silhouette 0.08, below the 0.25 of groups.",
         advice="Try fewer features, or k = 3 for a coarse split.",
         best_k_3_8={"k": 5, "reason": "k = 5 has the best rule silhouette among 3 to 8."},
@@ -73,8 +72,8 @@ def with_structure(result: Result, *, structure: str = "weak") -> Result:
                                 "share": 0.1, "rule": f"age <= {20 + i}"}
                                for i in range(k)]}
                  for k in sorted({2, chosen, chosen + 1})])
-    out.explanation.update(cost_ratio=1.0215, depth_costs={"2": 1.4, "3": 1.136, "4": 1.075})
-    return out
+    out["explanation"].update(cost_ratio=1.0215, depth_costs={"2": 1.4, "3": 1.136, "4": 1.075})
+    return RunResult.from_dict(out)
 
 
 @pytest.fixture(scope="module")
@@ -127,7 +126,7 @@ def test_a_weak_verdict_says_cuts_of_a_continuum_and_what_to_try_above_the_segme
     assert "cuts of a continuum rather than distinct groups" in words
     assert "Try fewer features, or k = 3" in words
     page = strings(layout)
-    assert page.index("Weak structure. ") < page.index(result.segments[0]["rule"]["text"])
+    assert page.index("Weak structure. ") < page.index(result.segments[0].rule.text)
     assert ("These rules keep 97.9% of the clusters' tightness, but on this data the clusters "
             "are cuts of a continuum too: that is no sign of real groups.") in page
     assert "Suggestion: k = 5. " in page
@@ -156,7 +155,7 @@ def test_the_rules_tab_leads_with_the_tightness_and_gives_each_depth_in_one_line
 
 def test_the_k_switcher_marks_the_runs_k_and_shows_a_candidate_without_a_rerun(site):
     app, _, run_id, result, _ = site
-    chosen = result.k_selection["chosen_k"]
+    chosen = result.k_selection.chosen_k
     with session_of(app, OWNER):
         layout = run.layout(run_id=run_id)
     switcher = find(layout, page_ids.K_SWITCHER)
@@ -166,7 +165,7 @@ def test_the_k_switcher_marks_the_runs_k_and_shows_a_candidate_without_a_rerun(s
     words = text_of(other)
     assert f"Candidate {chosen + 1}.{chosen + 1}" in words and f"age <= {20 + chosen}" in words
     assert "the segmentation of this run" not in words
-    assert all(s["name"] in text_of(own) for s in result.segments)
+    assert all(s.name in text_of(own) for s in result.segments)
 
 
 def test_a_result_without_the_new_fields_shows_none_of_them(site):
@@ -195,7 +194,7 @@ def test_the_owner_renames_a_segment_and_every_export_and_the_share_view_use_the
     base = f"/runs/{run_id}/download/"
     rows = list(csv.DictReader(io.StringIO(client.get(base + "assignments.csv").text)))
     assert {r["segment_name"] for r in rows if r["segment"] == "2"} == {"'" + clean}
-    assert {r["segment_name"] for r in rows if r["segment"] == "1"} == {result.segments[0]["name"]}
+    assert {r["segment_name"] for r in rows if r["segment"] == "1"} == {result.segments[0].name}
     assert json.loads(client.get(base + "result.json").text)["segments"][1]["name"] == clean
     assert "quoted&#34; spenders" in client.get(base + "report.html").text
     sql = client.get(base + "rules.sql").text
@@ -218,7 +217,7 @@ def test_a_rename_is_refused_to_others_and_for_empty_long_or_taken_names(site):
     with session_of(app, OWNER):
         empty = rename_segment({"run": run_id}, segment_id=1, text=" \t ")
         long = rename_segment({"run": run_id}, segment_id=1, text="x" * 61)
-        taken = rename_segment({"run": run_id}, segment_id=1, text=result.segments[2]["name"].upper())
+        taken = rename_segment({"run": run_id}, segment_id=1, text=result.segments[2].name.upper())
         missing = rename_segment({"run": run_id}, segment_id=99, text="Nobody")
     assert empty == (None, "Type a name for the segment.")
     assert long[0] is None and "at most 60 characters" in long[1]

@@ -150,22 +150,22 @@ def runs():
 
 def test_no_headline_kpi_or_action_repeats_within_a_run(runs):
     for result in runs:
-        cards = [segment["strategy"] for segment in result.segments]
+        cards = [segment.strategy.to_dict() for segment in result.segments]
         for field in ("headline", "kpi"):
             values = [card[field] for card in cards]
             assert len(values) == len(set(values)), values
         actions = [action for card in cards for action in card["actions"]]
         assert len(actions) == len(set(actions)), actions
-        names = [segment["name"] for segment in result.segments]
+        names = [segment.name for segment in result.segments]
         assert len(names) == len(set(names))
 
 
 def test_cards_carry_no_boilerplate_and_quote_their_own_numbers(runs):
     for result in runs:
         for segment in result.segments:
-            card = segment["strategy"]
+            card = segment.strategy.to_dict()
             assert 2 <= len(card["actions"]) <= 4
             assert not [t for t in all_texts([card]) for b in BOILERPLATE if b in t]
             assert any(re.search(r"\d", action) for action in card["actions"]), card
-            assert human_number(segment["size"]) in " ".join([card["rationale"], *card["actions"],
+            assert human_number(segment.size) in " ".join([card["rationale"], *card["actions"],
                                                                 card["kpi"]])

@@ -79,9 +79,9 @@ def test_record_states_k_and_the_unusual_count_it_was_given():
 def test_density_run_never_has_an_empty_segment_or_a_card_for_one(density_run):
     _, out = density_run
     segments = out.result.segments
-    assert segments and all(s["size"] > 0 for s in segments)
-    assert sorted(s["id"] for s in segments) == sorted(out.assignments["segment"].unique())
-    assert out.result.clustering["k"] == sum(1 for s in segments if s["id"] != 0)
+    assert segments and all(s.size > 0 for s in segments)
+    assert sorted(s.id for s in segments) == sorted(out.assignments["segment"].unique())
+    assert out.result.clustering.k == sum(1 for s in segments if s.id != 0)
 
 
 def test_one_unusual_count_everywhere(density_run):
@@ -89,12 +89,12 @@ def test_one_unusual_count_everywhere(density_run):
     _, out = density_run
     result = out.result
     unusual = int((out.assignments["segment"] == 0).sum())
-    assert result.clustering["unusual"] == unusual
-    card = next((s for s in result.segments if s["id"] == 0), None)
-    assert (card["size"] if card else 0) == unusual
+    assert result.clustering.unusual == unusual
+    card = next((s for s in result.segments if s.id == 0), None)
+    assert (card.size if card else 0) == unusual
     ks = result.k_selection
-    assert (f"; {unusual:,} customers" if unusual else "; no customer is unusual") in ks["reason"]
-    assert "unusual" not in ks["structure_reason"]   # it speaks of HDBSCAN's groups instead
+    assert (f"; {unusual:,} customers" if unusual else "; no customer is unusual") in ks.reason
+    assert "unusual" not in ks.structure_reason   # it speaks of HDBSCAN's groups instead
     counts = {int(m.replace(",", "")) for m in re.findall(r"([\d,]+) unusual customers",
                                                           report_html(result))}
     assert counts <= {unusual}
@@ -103,16 +103,16 @@ def test_one_unusual_count_everywhere(density_run):
 def test_structure_is_weak_on_noise_and_strong_on_separated_groups(density_run):
     name, out = density_run
     ks = out.result.k_selection
-    assert ks["structure"] in ("strong", "moderate", "weak") and ks["structure_reason"]
+    assert ks.structure in ("strong", "moderate", "weak") and ks.structure_reason
     if name in ("uniform", "skewed"):
-        assert ks["structure"] == "weak" and "k-means" in ks["advice"]
+        assert ks.structure == "weak" and "k-means" in ks.advice
     if name == "blobs":
-        assert ks["structure"] == "strong" and "advice" not in ks
+        assert ks.structure == "strong" and ks.advice is None
 
 
 def test_structureless_table_completes_with_a_weak_verdict_not_an_error():
     out = run_segmentation(_uniform(400, seed=9), options=RunOptions(method="density"))
-    assert out.result.k_selection["structure"] == "weak"
+    assert out.result.k_selection.structure == "weak"
     assert len(out.assignments) == 400
 
 

@@ -20,11 +20,11 @@ from segmentation.sensitive import special_category
 
 
 def rule_features(result) -> set[str]:
-    return {c["feature"] for s in result.segments for conj in s["rule"]["clauses"] for c in conj}
+    return {c.feature for s in result.segments for conj in s.rule.clauses for c in conj}
 
 
 def dropped_reasons(result) -> dict[str, str]:
-    return {d["name"]: d["reason"] for d in result.dataset["dropped"] if d["what"] == "column"}
+    return {d.name: d.reason for d in result.dataset.dropped if d.what == "column"}
 
 
 @pytest.mark.parametrize("name, label", [
@@ -115,16 +115,16 @@ def test_special_category_left_out_by_default_and_used_when_opted_in():
     reasons = dropped_reasons(default)
     assert "special-category attribute (racial or ethnic origin" in reasons["ethnicity"]
     assert "unless named in them" in reasons["religion"]
-    assert any("'ethnicity', 'religion'" in n for n in default.dataset["notes"])
+    assert any("'ethnicity', 'religion'" in n for n in default.dataset.notes)
 
     opted = run_segmentation(table, options=RunOptions(
         k=2, id_column="customer_id", features=("age", "balance", "ethnicity"))).result
     assert features_of(opted) == ["age", "balance", "ethnicity"]
     assert "ethnicity" in rule_features(opted)
-    note = next(f["notes"] for f in opted.dataset["features"] if f["name"] == "ethnicity")
+    note = next(f.notes for f in opted.dataset.features if f.name == "ethnicity")
     assert note == ["special-category attribute (racial or ethnic origin, recognised from its "
                     "name): used because it was chosen explicitly"]
-    assert any("'ethnicity' used because" in n for n in opted.dataset["notes"])
+    assert any("'ethnicity' used because" in n for n in opted.dataset.notes)
     assert "religion" in dropped_reasons(opted)
 
 
@@ -132,8 +132,8 @@ def test_role_override_is_an_opt_in_too():
     options = RunOptions(k=2, id_column="customer_id", roles=(("ethnicity", "binary"),))
     result = run_segmentation(bank_table(), options=options).result
     assert "ethnicity" in features_of(result) and "religion" not in features_of(result)
-    feature = next(f for f in result.dataset["features"] if f["name"] == "ethnicity")
-    assert any("chosen explicitly" in n for n in feature["notes"])
+    feature = next(f for f in result.dataset.features if f.name == "ethnicity")
+    assert any("chosen explicitly" in n for n in feature.notes)
 
 
 def test_near_duplicate_twin_is_left_out_of_rules_and_names():
@@ -141,19 +141,19 @@ def test_near_duplicate_twin_is_left_out_of_rules_and_names():
     assert "total_day_charge" not in features_of(result)
     assert "total_day_charge" not in rule_features(result)
     assert "total_day_minutes" in rule_features(result)
-    assert all("charge" not in s["name"].lower() for s in result.segments)
+    assert all("charge" not in s.name.lower() for s in result.segments)
     assert "near duplicate of 'total_day_minutes'" in dropped_reasons(result)["total_day_charge"]
-    assert result.dataset["suggestions"] == []
+    assert result.dataset.suggestions == []
 
 
 def test_named_twins_are_both_used_with_a_suggestion():
     features = ("total_day_minutes", "total_day_charge", "service_calls")
     result = run_segmentation(telecom_table(), options=RunOptions(k=2, features=features)).result
     assert features_of(result) == list(features)
-    charge = next(f for f in result.dataset["features"] if f["name"] == "total_day_charge")
-    assert charge["notes"] == ["near duplicate of 'total_day_minutes' (Spearman r = 1.00): both "
+    charge = next(f for f in result.dataset.features if f.name == "total_day_charge")
+    assert charge.notes == ["near duplicate of 'total_day_minutes' (Spearman r = 1.00): both "
                                "used because both were chosen"]
-    assert result.dataset["suggestions"] == [
+    assert result.dataset.suggestions == [
         "'total_day_minutes' and 'total_day_charge' are near duplicates (Spearman r = 1.00): "
         "leave 'total_day_charge' out for shorter rules"]
 
@@ -170,7 +170,7 @@ def test_same_table_same_features_and_order():
     again = run_segmentation(table.copy(), options=RunOptions(k=2)).result
     assert features_of(first) == features_of(again) == ["total_day_minutes", "total_day_calls",
                                                          "service_calls"]
-    assert first.dataset["dropped"] == again.dataset["dropped"]
+    assert first.dataset.dropped == again.dataset.dropped
 
 
 def test_cli_leaves_out_and_opts_in(tmp_path, capsys):

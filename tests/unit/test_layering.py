@@ -71,7 +71,7 @@ def test_a_forbidden_import_breaks_its_contract(copy_of_the_code, module, line, 
 def test_an_import_for_type_hints_only_is_allowed(copy_of_the_code):
     (copy_of_the_code / "explain/_hints.py").write_text(
         '"""Type hints may name the core\'s classes."""\nfrom typing import TYPE_CHECKING\n\n'
-        "if TYPE_CHECKING:\n    from segmentation.result import Result\n")
+        "if TYPE_CHECKING:\n    from segmentation.result import RunResult\n")
     assert lint(copy_of_the_code).returncode == 0
 
 

@@ -12,7 +12,7 @@ from explain.rules import Condition, clauses_mask
 from segmentation.errors import InputError
 from segmentation.orders import aggregate_orders
 from segmentation.pipeline import RunOptions, run_segmentation
-from segmentation.result import Result
+from segmentation.result import RunResult
 from segmentation.summaries import DIRECT_MAX_ROWS
 from segmentation.synthetic import make_blobs_table, make_customers, make_orders
 
@@ -40,9 +40,9 @@ def auto_run(blobs):
 def test_auto_k_finds_the_planted_segments(blobs, auto_run, method):
     planted = blobs[1]
     out = auto_run(method)
-    assert out.result.k_selection["chosen_k"] == 4
+    assert out.result.k_selection.chosen_k == 4
     assert adjusted_rand_score(planted, out.assignments["cluster"]) >= 0.9
-    reason = out.result.k_selection["reason"]
+    reason = out.result.k_selection.reason
     assert reason.startswith("k = 4") and "silhouette" in reason
 
 
@@ -50,21 +50,22 @@ def test_two_stage_on_larger_tables_keeps_k_and_a_dendrogram():
     table, planted = make_blobs_table(DIRECT_MAX_ROWS * 3, n_features=5, k=5, seed=2)
     for method in ("kmeans", "hierarchical"):
         out = run_segmentation(table, options=RunOptions(method=method, id_column="id"))
-        assert out.result.k_selection["chosen_k"] == 5
+        assert out.result.k_selection.chosen_k == 5
         assert adjusted_rand_score(planted, out.assignments["cluster"]) >= 0.9
-        assert out.result.k_selection["summary_points"] < len(table)
-        dendro = out.result.plots["dendrogram"]
-        assert sum(dendro["leaf_sizes"]) == len(table) and len(dendro["linkage"]) >= 4
+        assert out.result.k_selection.summary_points < len(table)
+        dendro = out.result.plots.dendrogram
+        assert sum(dendro.leaf_sizes) == len(table) and len(dendro.linkage) >= 4
 
 
 def test_k_selection_has_every_figure_for_every_candidate(auto_run):
     out = auto_run("kmeans")    # the default method
-    rows = out.result.k_selection["candidates"]
-    assert [r["k"] for r in rows] == list(range(2, 9))     # depth 3 holds at most 8 segments
+    rows = out.result.k_selection.candidates
+    assert [r.k for r in rows] == list(range(2, 9))     # depth 3 holds at most 8 segments
     for r in rows:
-        assert set(r) >= {"inertia", "silhouette", "calinski_harabasz", "davies_bouldin", "stability",
-                          "rule_silhouette", "rule_davies_bouldin", "cost_ratio", "gap"}
-    inertia = [r["inertia"] for r in rows]
+        assert r.model_fields_set >= {"inertia", "silhouette", "calinski_harabasz",
+                                      "davies_bouldin", "stability", "rule_silhouette",
+                                      "rule_davies_bouldin", "cost_ratio", "gap"}
+    inertia = [r.inertia for r in rows]
     assert inertia[0] > inertia[2] > inertia[-1]
 
 
@@ -75,11 +76,11 @@ def test_density_marks_unusual_customers_as_their_own_group():
     far.insert(0, "id", np.arange(10_000, 10_030))
     table = pd.concat([table, far], ignore_index=True)
     out = run_segmentation(table, options=RunOptions(method="density", id_column="id"))
-    ids = [s["id"] for s in out.result.segments]
-    assert ids[-1] == 0 and out.result.segments[-1]["name"] == "Unusual customers"
-    assert out.result.clustering["unusual"] > 0
+    ids = [s.id for s in out.result.segments]
+    assert ids[-1] == 0 and out.result.segments[-1].name == "Unusual customers"
+    assert out.result.clustering.unusual > 0
     assert (out.assignments["cluster"].iloc[-30:] == 0).mean() > 0.9
-    assert "review" in out.result.segments[-1]["strategy"]["headline"].lower()
+    assert "review" in out.result.segments[-1].strategy.headline.lower()
 
 
 def test_a_k_beyond_the_leaves_of_the_depth_is_refused_not_deepened():
@@ -92,32 +93,32 @@ def test_segment_membership_is_the_rule(blobs):
     out = run_segmentation(blobs[0], options=RunOptions(id_column="id", k=4))
     table = blobs[0]
     for seg in out.result.segments:
-        clauses = [[Condition.from_dict(c) for c in conj] for conj in seg["rule"]["clauses"]]
+        clauses = [[Condition.from_dict(c.to_dict()) for c in conj] for conj in seg.rule.clauses]
         mask = clauses_mask(clauses, table)
-        assert (out.assignments["segment"].to_numpy()[mask] == seg["id"]).all()
-        assert mask.sum() == seg["size"]
+        assert (out.assignments["segment"].to_numpy()[mask] == seg.id).all()
+        assert mask.sum() == seg.size
 
 
 def test_result_round_trips_through_json(blobs):
     out = run_segmentation(blobs[0], options=RunOptions(id_column="id", k=3))
     text = out.result.to_json()
-    back = Result.from_json(text)
+    back = RunResult.from_json(text)
     assert back.to_dict() == json.loads(text)
     with pytest.raises(ValueError, match="schema version"):
-        Result.from_dict({**json.loads(text), "schema_version": 99})
+        RunResult.from_dict({**json.loads(text), "schema_version": 99})
 
 
 def test_every_segment_has_profile_name_and_a_distinct_card():
     table, _ = make_customers(2500, seed=5)
     out = run_segmentation(table, options=RunOptions(id_column="customer_id"))
     segments = out.result.segments
-    names = [s["name"] for s in segments]
+    names = [s.name for s in segments]
     assert len(set(names)) == len(names)
-    cards = [json.dumps(s["strategy"], sort_keys=True) for s in segments]
+    cards = [json.dumps(s.strategy.to_dict(), sort_keys=True) for s in segments]
     assert len(set(cards)) == len(cards)
     for s in segments:
-        assert 2 <= len(s["strategy"]["actions"]) <= 4 and s["strategy"]["kpi"]
-        assert s["profile"]["numeric"]
+        assert 2 <= len(s.strategy.actions) <= 4 and s.strategy.kpi
+        assert s.profile.numeric
 
 
 def test_order_log_runs_on_per_customer_features():
@@ -125,7 +126,7 @@ def test_order_log_runs_on_per_customer_features():
     agg = aggregate_orders(orders, category="category")
     assert {"recency_days", "frequency", "monetary", "tenure_days"} <= set(agg.customers.columns)
     out = run_segmentation(agg.customers, options=RunOptions(id_column=agg.columns["customer"]))
-    used = {f["name"] for f in out.result.dataset["features"]}
+    used = {f.name for f in out.result.dataset.features}
     assert "recency_days" in used and "monetary" in used
     assert len(out.assignments) == len(agg.customers)
 

@@ -68,9 +68,9 @@ def test_decimal_commas_are_named_in_the_notes_of_a_run(semicolon_table):
                                "'einkommen', 'score', 'saldo'; the rules and rules.sql speak of "
                                "them as plain numbers: load them into a database as numbers.")
     output = run_segmentation(loaded.table, options=RunOptions(seed=0))
-    features = {f["name"] for f in output.result.dataset["features"]}
+    features = {f.name for f in output.result.dataset.features}
     assert {"einkommen", "score", "saldo"} <= features
-    assert output.result.dataset["id_column"] == "kunden_nr"
+    assert output.result.dataset.id_column == "kunden_nr"
     assert output.assignments["kunden_nr"].iloc[0] == "000001"
 
 

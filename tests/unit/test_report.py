@@ -62,15 +62,15 @@ def test_every_section_is_there(hostile_run):
 
 def test_header_states_rows_method_k_reason_and_fidelity(hostile_run):
     result, page = hostile_run
-    fidelity = percent(result.explanation["fidelity"])
+    fidelity = percent(result.explanation.fidelity)
     assert "<h1>Segmentation report: &lt;i&gt;export&lt;/i&gt;.csv</h1>" in page
     assert "<dt>Rows used</dt><dd>400 of 403 rows read</dd>" in page
     assert "<dt>Method</dt><dd>k-means</dd>" in page
-    assert f"<dt>Segments</dt><dd>k = {result.clustering['k']}</dd>" in page
-    assert f"<dt>Why this k</dt><dd>{result.k_selection['reason']}</dd>" in page
+    assert f"<dt>Segments</dt><dd>k = {result.clustering.k}</dd>" in page
+    assert f"<dt>Why this k</dt><dd>{result.k_selection.reason}</dd>" in page
     assert (f"<dt>Agreement with the unconstrained clusters</dt><dd>{fidelity} of customers are "
             "put by the rules in the segment of their own cluster</dd>") in page
-    kept = f"{100 / result.explanation['cost_ratio']:.1f}%"
+    kept = f"{100 / result.explanation.cost_ratio:.1f}%"
     assert (f"<dt>Tightness kept</dt><dd>These rules keep {kept} of the clusters&#39; tightness"
             "</dd>") in page
 
@@ -80,13 +80,13 @@ def test_cards_carry_name_size_rule_strategy_and_colour(hostile_run):
     colours = segment_colours(result)
     cards = re.findall(r'<article class="card" style="--segment: (#[0-9A-F]{6})">(.*?)</article>',
                        page)
-    assert [c for c, _ in cards] == [colours[s["id"]] for s in result.segments]
+    assert [c for c, _ in cards] == [colours[s.id] for s in result.segments]
     first, body = result.segments[0], cards[0][1]
-    assert f"{first['size']:,} customers · {first['share']:.0%}" in body
-    assert f"<p class=\"headline\">{first['strategy']['headline']}</p>" in body
-    for action in first["strategy"]["actions"]:
+    assert f"{first.size:,} customers · {first.share:.0%}" in body
+    assert f"<p class=\"headline\">{first.strategy.headline}</p>" in body
+    for action in first.strategy.actions:
         assert f"<li>{action}</li>" in body
-    assert f"<strong>KPI:</strong> {first['strategy']['kpi']}" in body
+    assert f"<strong>KPI:</strong> {first.strategy.kpi}" in body
 
 
 def test_rules_table_lists_precision_coverage_and_sql(hostile_run):
@@ -96,8 +96,8 @@ def test_rules_table_lists_precision_coverage_and_sql(hostile_run):
     assert table.count("<pre>") == len(result.segments)
     assert "&#34;&lt;img src=x onerror=alert(1)&gt;&#34;" in table
     first = result.segments[0]
-    assert (f'<td class="num">{percent(first["precision"])}</td>'
-            f'<td class="num">{percent(first["coverage"])}</td>') in table
+    assert (f'<td class="num">{percent(first.precision)}</td>'
+            f'<td class="num">{percent(first.coverage)}</td>') in table
 
 
 def test_data_text_is_escaped_everywhere(hostile_run):
@@ -107,7 +107,7 @@ def test_data_text_is_escaped_everywhere(hostile_run):
     assert "<b>North</b>" not in page and "<i>export" not in page
     assert "&lt;img src=x onerror=alert(1)&gt;" in page
     assert "&lt;script&gt;alert(2)&lt;/script&gt;" in page
-    hostile_names = [s["name"] for s in result.segments if "<img" in s["name"]]
+    hostile_names = [s.name for s in result.segments if "<img" in s.name]
     assert hostile_names, "the hostile column should be strong enough to name a segment"
     assert all(name.replace("<", "&lt;").replace(">", "&gt;") in page for name in hostile_names)
 
@@ -129,8 +129,8 @@ def test_report_is_under_five_megabytes(hostile_run, density_report):
 
 def test_density_report_explains_the_unusual_segment_and_the_empty_k_chart(density_report):
     result, page = density_report
-    unusual = result.clustering["unusual"]
-    assert f"<dd>k = {result.clustering['k']}, plus {unusual:,} unusual customers</dd>" in page
+    unusual = result.clustering.unusual
+    assert f"<dd>k = {result.clustering.k}, plus {unusual:,} unusual customers</dd>" in page
     assert "<dt>Method</dt><dd>density clustering (HDBSCAN)</dd>" in page
     assert "there are no candidate k values to compare" in page
     assert 'style="--segment: #B0B0B0"><h3><span class="swatch"></span>Unusual customers' in page

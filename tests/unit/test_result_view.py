@@ -1,5 +1,5 @@
-"""The one view of a Result: the same words for the dashboard and the report, from either form of
-the Result, with figures that never overstate."""
+"""The one view of a Result: the same words for the dashboard and the report, from a run and from
+its stored result.json, with figures that never overstate."""
 from __future__ import annotations
 
 import numpy as np
@@ -11,6 +11,9 @@ from explain.view import result_view
 from explain.view_text import (depth_costs_text, fill_text, kept_text, levels_text, percent,
                                verdict)
 from segmentation.pipeline import RunOptions, run_segmentation
+from segmentation.plot_models import Points
+from segmentation.result import RunResult
+from segmentation.result_models import Feature, KSelection
 from segmentation.synthetic import make_customers
 
 
@@ -20,8 +23,8 @@ def result():
     return run_segmentation(table, options=RunOptions(id_column="customer_id", seed=0)).result
 
 
-def test_the_dict_and_the_typed_result_give_the_same_view(result):
-    assert result_view(result) == result_view(result.typed())
+def test_a_run_and_its_stored_json_give_the_same_view(result):
+    assert result_view(result) == result_view(RunResult.from_json(result.to_json()))
 
 
 def test_every_segment_reads_the_same_in_the_report(result):
@@ -52,30 +55,33 @@ def test_depth_costs_are_in_depth_order_with_whole_percents():
 
 
 def test_a_weak_verdict_says_continuum_once_and_what_to_try():
-    weak = verdict({"structure": "weak", "structure_reason": "Rule silhouette 0.08.",
-                    "advice": "Try fewer features."})
+    weak = verdict(KSelection(structure="weak", structure_reason="Rule silhouette 0.08.",
+                              advice="Try fewer features."))
     assert weak.opening == ("Weak structure. ", "Rule silhouette 0.08.")
     assert "continuum" in weak.continuum and weak.advice_lead == "What to try: "
-    said = verdict({"structure": "weak", "structure_reason": "Weak structure: cuts of a "
-                    "continuum.", "advice": ""})
+    said = verdict(KSelection(structure="weak", structure_reason="Weak structure: cuts of a "
+                              "continuum.", advice=""))
     assert said.opening == ("Weak structure", ": cuts of a continuum.") and said.continuum is None
-    assert verdict({"structure": "odd"}) is None
+    assert verdict(KSelection()) is None
 
 
 def test_fills_and_levels_read_as_the_rules_write_them():
-    assert fill_text({"missing": 12, "fill": 68000.0, "fill_method": "median"}) == (
+    def feature(**fields):
+        return Feature(name="x", kind="numeric", **fields)
+
+    assert fill_text(feature(missing=12, fill=68000.0, fill_method="median")) == (
         "12 filled with 68k (median)")
-    assert fill_text({"missing": 0, "fill": 1}) == "none"
-    feature = {"levels": [f"L{i}" for i in range(14)], "other_levels": ["a", "b"]}
-    assert levels_text(feature) == (", ".join(f"L{i}" for i in range(12)) + " and 2 more"
+    assert fill_text(feature(missing=0, fill=1)) == "none"
+    levels = feature(levels=[f"L{i}" for i in range(14)], other_levels=["a", "b"])
+    assert levels_text(levels) == (", ".join(f"L{i}" for i in range(12)) + " and 2 more"
                                     " (2 rare level(s) grouped as other)")
 
 
 def test_density_bins_on_round_numbers_and_keeps_no_row():
     assert nice_edges(np.array([3.7, 96.2]), log=False) == [10.0 * i for i in range(11)]
-    points = {"columns": ["a", "b", "label"], "segment": [1, 1, 2],
-              "values": {"a": [1.234, 2.5, None], "b": [10.1, 20.7, 30.3], "label": ["x"] * 3},
-              "rows_total": 9}
+    points = Points(columns=["a", "b", "label"], segment=[1, 1, 2],
+                    values={"a": [1.234, 2.5, None], "b": [10.1, 20.7, 30.3], "label": ["x"] * 3},
+                    rows_total=9)
     grids = density_grids(points)
     assert grids["columns"] == ["a", "b"] and grids["rows_total"] == 9
     (pair,) = grids["pairs"]

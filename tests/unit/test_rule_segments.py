@@ -73,11 +73,11 @@ def runs():
 def test_every_segment_is_one_short_conjunction(runs, name):
     result = runs[name].result
     for seg in result.segments:
-        assert len(seg["rule"]["clauses"]) == 1, seg["rule"]["text"]
-        assert 1 <= len(seg["rule"]["clauses"][0]) <= 3
-        assert " or " not in seg["rule"]["text"]
-    assert result.explanation["depth"] <= 3 == result.explanation["max_depth"]
-    assert result.explanation["leaves"] == len(result.segments) == result.k_selection["chosen_k"]
+        assert len(seg.rule.clauses) == 1, seg.rule.text
+        assert 1 <= len(seg.rule.clauses[0]) <= 3
+        assert " or " not in seg.rule.text
+    assert result.explanation.depth <= 3 == result.explanation.max_depth
+    assert result.explanation.leaves == len(result.segments) == result.k_selection.chosen_k
 
 
 @pytest.mark.parametrize("name", list(TABLES))
@@ -86,82 +86,82 @@ def test_rules_select_exactly_the_segments_and_none_is_a_sliver(runs, name):
     table = TABLES[name]()
     segment = out.assignments["segment"].to_numpy()
     for seg in out.result.segments:
-        conj = [Condition.from_dict(c) for c in seg["rule"]["clauses"][0]]
+        conj = [Condition.from_dict(c.to_dict()) for c in seg.rule.clauses[0]]
         filled = table[list(dict.fromkeys(c.feature for c in conj))]
-        assert np.array_equal(clauses_mask([conj], filled), segment == seg["id"])
-        assert seg["size"] >= 0.01 * len(table)
+        assert np.array_equal(clauses_mask([conj], filled), segment == seg.id)
+        assert seg.size >= 0.01 * len(table)
 
 
 @pytest.mark.parametrize("name", list(TABLES))
 def test_whole_number_columns_get_whole_number_thresholds(runs, name):
     table = TABLES[name]()
     for seg in runs[name].result.segments:
-        for cond in seg["rule"]["clauses"][0]:
-            column = table[cond["feature"]]
-            if cond["op"] in ("<=", ">") and pd.api.types.is_integer_dtype(column):
-                assert float(cond["value"]).is_integer(), cond
+        for cond in seg.rule.clauses[0]:
+            column = table[cond.feature]
+            if cond.op in ("<=", ">") and pd.api.types.is_integer_dtype(column):
+                assert float(cond.value).is_integer(), cond
 
 
 @pytest.mark.parametrize("name", list(TABLES))
 def test_the_winning_tree_is_no_costlier_than_imm_or_cart(runs, name):
     ex = runs[name].result.explanation
-    cands = {k: v for k, v in ex["candidates"].items() if v is not None}
+    cands = {k: v for k, v in ex.candidates.items() if v is not None}
     best = min(cands.values())
-    assert ex["method"] in cands and cands[ex["method"]] == pytest.approx(best)
+    assert ex.method in cands and cands[ex.method] == pytest.approx(best)
     for baseline in ("imm", "cart"):
         if cands.get(baseline) is not None:
             assert best <= cands[baseline] + 1e-12
-    assert ex["cost_ratio"] <= best * 1.005 + 1e-9      # rounding keeps the cost within 0.5%
-    assert set(ex["depth_costs"]) == {"2", "3", "4"}
+    assert ex.cost_ratio <= best * 1.005 + 1e-9      # rounding keeps the cost within 0.5%
+    assert set(ex.depth_costs) == {"2", "3", "4"}
 
 
 def test_well_separated_groups_are_strong_and_cheap():
     table, planted = make_blobs_table(2000, n_features=4, k=4, seed=5)
     out = run_segmentation(table, options=RunOptions(id_column="id"))
     ks = out.result.k_selection
-    assert ks["chosen_k"] == 4 and ks["structure"] == "strong", ks["structure_reason"]
-    assert out.result.explanation["cost_ratio"] <= 1.05
+    assert ks.chosen_k == 4 and ks.structure == "strong", ks.structure_reason
+    assert out.result.explanation.cost_ratio <= 1.05
 
 
 def test_uniform_noise_is_weak_and_says_what_to_try(runs):
     ks = runs["noise"].result.k_selection
-    assert ks["structure"] == "weak"
-    assert "continuum" in ks["advice"] and "gap" in ks["structure_reason"]
+    assert ks.structure == "weak"
+    assert "continuum" in ks.advice and "gap" in ks.structure_reason
 
 
 def test_overlapping_skewed_groups_are_not_called_strong(runs):
     ks = runs["skewed"].result.k_selection
-    assert ks["structure"] in ("moderate", "weak") and ks["chosen_k"] >= 3
+    assert ks.structure in ("moderate", "weak") and ks.chosen_k >= 3
 
 
 def test_every_candidate_k_is_ready_to_switch_to(runs):
     ks = runs["mixed"].result.k_selection
-    assert [o["k"] for o in ks["options"]] == [r["k"] for r in ks["candidates"]]
-    for option in ks["options"]:
-        assert len(option["segments"]) == option["k"]
-        assert sum(s["size"] for s in option["segments"]) == 2000
-        assert len({s["name"] for s in option["segments"]}) == option["k"]
-    chosen = next(o for o in ks["options"] if o["k"] == ks["chosen_k"])
-    assert [s["rule"] for s in chosen["segments"]] == [
-        s["rule"]["text"] for s in sorted(runs["mixed"].result.segments, key=lambda s: s["id"])]
+    assert [o.k for o in ks.options] == [r.k for r in ks.candidates]
+    for option in ks.options:
+        assert len(option.segments) == option.k
+        assert sum(s.size for s in option.segments) == 2000
+        assert len({s.name for s in option.segments}) == option.k
+    chosen = next(o for o in ks.options if o.k == ks.chosen_k)
+    assert [s.rule for s in chosen.segments] == [
+        s.rule.text for s in sorted(runs["mixed"].result.segments, key=lambda s: s.id)]
 
 
 def test_k_two_names_the_best_finer_k_only_where_there_is_structure(runs):
-    assert runs["noise"].result.k_selection["chosen_k"] == 2
-    assert runs["noise"].result.k_selection["best_k_3_8"] is None     # noise: nothing finer to offer
+    assert runs["noise"].result.k_selection.chosen_k == 2
+    assert runs["noise"].result.k_selection.best_k_3_8 is None     # noise: nothing finer to offer
     table, _ = make_blobs_table(2000, n_features=3, k=2, seed=7)
     ks = run_segmentation(table, options=RunOptions(id_column="id")).result.k_selection
-    assert ks["chosen_k"] == 2
-    best = ks["best_k_3_8"]
-    assert best is not None and 3 <= best["k"] <= 8 and f"k = {best['k']}" in best["reason"]
+    assert ks.chosen_k == 2
+    best = ks.best_k_3_8
+    assert best is not None and 3 <= best.k <= 8 and f"k = {best.k}" in best.reason
 
 
 @pytest.mark.parametrize("depth", [2, 3])
 def test_depth_asked_for_is_never_exceeded_and_auto_k_fits_it(depth):
     out = run_segmentation(_mixed(), options=RunOptions(id_column="customer_id", max_depth=depth))
-    assert out.result.explanation["depth"] <= depth
-    assert max(r["k"] for r in out.result.k_selection["candidates"]) <= 2 ** depth
-    assert all(len(s["rule"]["clauses"][0]) <= depth for s in out.result.segments)
+    assert out.result.explanation.depth <= depth
+    assert max(r.k for r in out.result.k_selection.candidates) <= 2 ** depth
+    assert all(len(s.rule.clauses[0]) <= depth for s in out.result.segments)
 
 
 def test_a_fixed_k_that_needs_more_depth_is_refused():
@@ -218,7 +218,7 @@ def test_a_version_one_result_still_loads_and_renders(runs):
     from html import escape
 
     from explain.report import report_html
-    from segmentation.result import Result
+    from segmentation.result import RunResult
 
     old = runs["mixed"].result.to_dict()
     old["schema_version"] = 1
@@ -228,12 +228,12 @@ def test_a_version_one_result_still_loads_and_renders(runs):
         old["explanation"].pop(key, None)
     first = old["segments"][0]["rule"]
     first["clauses"] = first["clauses"] * 2          # version 1 rules could be OR-chains
-    html = report_html(Result.from_dict(old))
+    html = report_html(RunResult.from_dict(old))
     assert escape(first["text"]) in html and "<html" in html.lower()
 
 
 def test_a_weak_run_says_on_every_card_that_its_segment_is_a_cut(runs):
     for seg in runs["noise"].result.segments:
-        assert seg["strategy"]["rationale"].startswith("A cut of a continuum rather than a distinct group")
+        assert seg.strategy.rationale.startswith("A cut of a continuum rather than a distinct group")
     for seg in runs["mixed"].result.segments:
-        assert not seg["strategy"]["rationale"].startswith("A cut of a continuum")
+        assert not seg.strategy.rationale.startswith("A cut of a continuum")
