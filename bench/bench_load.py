@@ -227,7 +227,7 @@ class Activity:
         start = time.monotonic()
         while not self._stop.wait(0.25):
             try:
-                self.active = sum(self.store.count(status) for status in ACTIVE)
+                self.active = sum(self.store.runs.count(status) for status in ACTIVE)
             except Exception:  # a busy database: keep the last figure
                 continue
             self.samples.append((round(time.monotonic() - start, 2), self.active))

@@ -54,13 +54,14 @@ def store_run(instance: Path, rows: int) -> tuple[str, str, str]:
     out = run_segmentation(table, options=RunOptions(id_column="id", source="bench.csv"))
     print(f"computed the {rows:,}-row run in {time.perf_counter() - t:.1f}s", file=sys.stderr)
     owner = new_id()
-    run_id = store.submit(owner=owner, title="bench.csv", options={"method": "kmeans"}, upload_id=None)
-    store.claim("bench")
-    store.finish(run_id, result_json=out.result.to_json(), message="done",
-                 files={"assignments.csv": csv_text(out.assignments).encode(),
-                        "rules.sql": rules_sql(out.result).encode(),
-                        "report.html": report_html(out.result).encode()})
-    token = store.create_share(run_id, owner=owner)
+    run_id = store.runs.submit(owner=owner, title="bench.csv", options={"method": "kmeans"},
+                               upload_id=None)
+    store.queue.claim("bench")
+    store.queue.finish(run_id, result_json=out.result.to_json(), message="done",
+                       files={"assignments.csv": csv_text(out.assignments).encode(),
+                              "rules.sql": rules_sql(out.result).encode(),
+                              "report.html": report_html(out.result).encode()})
+    token, _share = store.shares.add(run_id)
     return owner, run_id, token
 
 

@@ -47,8 +47,8 @@ def clean_options(body: dict, *, upload) -> RunOptions:
     raw = {key: value for key, value in body.items() if key != "upload_id" and value is not None}
     if "source" in raw:
         raise OptionError("source", "is set by the server from the upload's name; leave it out")
-    options = RunOptions(**raw, source=upload["filename"])
-    return options.checked_against(upload["preview"]) if upload["preview"] else options
+    options = RunOptions(**raw, source=upload.filename)
+    return options.checked_against(upload.preview) if upload.preview else options
 
 
 @api.post("/runs")
@@ -72,8 +72,9 @@ def run_status(run_id: str):
     run = get_store().runs.get(run_id, owner=current_owner())
     if run is None:
         return _error("no such run", 404)
-    return flask.jsonify({k: run[k] for k in ("id", "title", "status", "stage", "progress",
-                                               "message", "created_at", "finished_at")})
+    return flask.jsonify({k: getattr(run, k) for k in ("id", "title", "status", "stage",
+                                                        "progress", "message", "created_at",
+                                                        "finished_at")})
 
 
 @api.delete("/runs/<run_id>")

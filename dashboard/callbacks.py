@@ -15,6 +15,7 @@ from dash.exceptions import MissingCallbackContextException, PreventUpdate
 from explain.figures import PAIR_LIMIT
 from segmentation.roles import FEATURE_ROLES
 from service import usecases
+from service.repositories import UploadRecord
 from service.usecases import UseCaseError
 
 from . import ids
@@ -37,12 +38,12 @@ from . import run_callbacks  # noqa: F401,E402  (registers the report's other ca
 ROLE_VALUES = State({"type": page_ids.ROLE_SELECT, "index": ALL}, "value")
 
 
-def _own_upload(upload_id) -> dict | None:
+def _own_upload(upload_id) -> UploadRecord | None:
     """The upload if it belongs to this session and was read without error."""
     if not isinstance(upload_id, str):
         return None
-    upload = get_store().upload(upload_id, owner=current_owner())
-    return upload if upload and upload.get("preview") and not upload.get("error") else None
+    upload = get_store().uploads.get(upload_id, owner=current_owner())
+    return upload if upload and upload.preview and not upload.error else None
 
 
 def _skip_first_render() -> None:
@@ -93,7 +94,7 @@ def sync_features(role_values, *, current, upload_id):
     upload = _own_upload(upload_id)
     if upload is None:
         raise PreventUpdate
-    preview = upload["preview"]
+    preview = upload.preview
     roles = effective_roles(preview, role_values=role_values)
     inferred = {c["name"]: c["role"] for c in preview["columns"]}
     became = {n for n, r in roles.items() if r in FEATURE_ROLES and r != inferred.get(n)}
@@ -154,7 +155,7 @@ def poll_run(n_intervals, *, ref, search):
     view = view_from_ref(ref)
     if view is None or view.is_shared:
         return {"body": not_found_card(), "stop": True}
-    active = view.run["status"] in ACTIVE
+    active = view.run.status in ACTIVE
     return {"body": run_body(view, query=parse_search(search)), "stop": not active}
 
 

@@ -9,6 +9,7 @@ import secrets
 
 import flask
 
+from service.repositories import RunRecord
 from service.settings import Settings
 from service.store import RunStore
 
@@ -37,14 +38,13 @@ def current_owner() -> str:
     return uid
 
 
-def visible_run(run_id: str) -> dict | None:
+def visible_run(run_id: str) -> RunRecord | None:
     """A run the current session may look at: its own, a public one, or a team run when signed in."""
-    store = get_store()
-    run = store.run(str(run_id)) if run_id else None
+    run = get_store().runs.get(str(run_id)) if run_id else None
     if run is None:
         return None
-    if run["owner"] == current_owner() or run.get("visibility") == "public":
+    if run.owner == current_owner() or run.visibility == "public":
         return run
-    if run.get("visibility") == "team" and isinstance(flask.session.get("user"), str):
+    if run.visibility == "team" and isinstance(flask.session.get("user"), str):
         return run
     return None

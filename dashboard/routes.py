@@ -101,7 +101,7 @@ def _send(content: bytes | None, name: str) -> flask.Response:
 def _renamed_file(run_id: str, name: str, names: dict[int, str]) -> bytes | None:
     """A file of a run whose owner renamed segments, rebuilt or rewritten with the names."""
     if name == "assignments.csv":
-        content = get_store().artifact(run_id, name)
+        content = get_store().runs.artifact(run_id, name)
         return renamed_assignments(content, names) if content is not None else None
     result = stored_result(run_id)
     if result is None:
@@ -115,16 +115,16 @@ def _renamed_file(run_id: str, name: str, names: dict[int, str]) -> bytes | None
 def download(run_id: str, name: str):
     """A run's file for its owner or a public reader, with the owner's segment names if any."""
     run = visible_run(run_id) if re.fullmatch(r"[0-9a-f]{32}", run_id) else None
-    if run is None or name not in DOWNLOADS or run["status"] != "done":
+    if run is None or name not in DOWNLOADS or run.status != "done":
         return _plain_page("Not found", "There is no such run, or it is not yours.", 404)
     names = names_of(get_store(), run_id)
     if name == "result.json":
         result = stored_result(run_id) if names else None
-        text_ = result.to_json() + "\n" if result else get_store().result_json(run_id)
+        text_ = result.to_json() + "\n" if result else get_store().runs.result_json(run_id)
         return _send(text_.encode() if text_ else None, name)
     if names and name in ("assignments.csv", "report.html", "rules.sql"):
         return _send(_renamed_file(run_id, name, names), name)
-    return _send(get_store().artifact(run_id, name), name)
+    return _send(get_store().runs.artifact(run_id, name), name)
 
 
 def link_not_valid(status: int = 404) -> flask.Response:

@@ -25,7 +25,7 @@ def write_sample(name: str, path: Path) -> None:
 
 def ensure_demo_run(store, settings) -> str | None:
     """Queue the public demo run unless one exists; returns its id when one was queued."""
-    if store.public_runs(limit=1):
+    if store.runs.public(limit=1):
         return None
     from segmentation.options import RunOptions
     from service import usecases

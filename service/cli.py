@@ -71,20 +71,20 @@ def command_job(args) -> int:
     signal.signal(signal.SIGTERM, _interrupt)
     settings = Settings.from_env()
     store = RunStore(args.database, busy_ms=settings.sqlite_busy_ms)
-    run = store.run(args.run_id)
-    if run is None or run["status"] != "running":
+    run = store.runs.get(args.run_id)
+    if run is None or run.status != "running":
         raise InputError(f"run {args.run_id} is not waiting to be executed")
-    upload = store.upload(run["upload_id"], owner=run["owner"]) if run["upload_id"] else None
+    upload = store.uploads.get(run.upload_id, owner=run.owner) if run.upload_id else None
     if upload is None:
-        store.fail(args.run_id, "the uploaded file is no longer there: upload it again")
+        store.queue.fail(args.run_id, "the uploaded file is no longer there: upload it again")
         return 2
     try:
-        execute(store, args.run_id, upload_path=upload["path"], settings=settings)
+        execute(store, args.run_id, upload_path=upload.path, settings=settings)
     except KeyboardInterrupt:
-        if store.cancel_requested(args.run_id):
-            store.fail(args.run_id, "cancelled by the user", status="cancelled")
+        if store.queue.cancel_requested(args.run_id):
+            store.queue.fail(args.run_id, "cancelled by the user", status="cancelled")
         else:
-            store.fail(args.run_id, "stopped because its runner shut down; run it again")
+            store.queue.fail(args.run_id, "stopped because its runner shut down; run it again")
     return 0
 
 

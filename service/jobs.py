@@ -25,6 +25,7 @@ from segmentation.loading import load_input
 from segmentation.options import RunOptions
 
 from .preview_jobs import PreviewReaders
+from .repositories import RunRecord
 from .settings import Settings
 from .store import RunStore, database_unavailable, new_id
 
@@ -74,8 +75,8 @@ def _progress_writer(store: RunStore, run_id: str):
         step = STAGES.index(stage) if stage in STAGES else 0
         overall = (step + min(max(fraction, 0.0), 1.0)) / len(STAGES)
         try:
-            cancelled = store.report_progress(run_id, stage=stage, progress=overall,
-                                              message=message)
+            cancelled = store.queue.report_progress(run_id, stage=stage, progress=overall,
+                                                    message=message)
         except Exception as exc:
             if not database_unavailable(exc):
                 raise
@@ -100,7 +101,7 @@ def patiently(action, *, seconds: float = PATIENCE_SECONDS, every: float = 1.0):
 def _abandon(store: RunStore, run_id: str, runner: str) -> None:
     """Leave this orphaned job's process at once: its run failed (if still ours), no result."""
     try:
-        store.fail(run_id, ORPHANED, runner=runner)
+        store.queue.fail(run_id, ORPHANED, runner=runner)
     finally:
         os._exit(3)
 
@@ -116,24 +117,24 @@ def _watch(store: RunStore, run_id: str, *, runner: str, parent: int,
         if rounds % 4:
             continue
         try:
-            held = store.held_by(run_id, runner=runner)
+            held = store.queue.held_by(run_id, runner=runner)
         except Exception:  # noqa: BLE001  (database away: the runner decides, keep going)
             continue
         if not held:
             os._exit(4)
 
 
-def start_watchdog(store: RunStore, run: dict) -> threading.Event | None:
+def start_watchdog(store: RunStore, run: RunRecord) -> threading.Event | None:
     """Watch the runner that started this process (named by $CLEARSEG_RUNNER_PID); set the
     returned event to stop watching. None when no runner started this process."""
     parent = os.environ.get(RUNNER_PID_ENV, "")
-    if not parent.isdigit() or not run.get("runner"):
+    if not parent.isdigit() or not run.runner:
         return None
     if os.getppid() != int(parent):
-        _abandon(store, run["id"], run["runner"])
+        _abandon(store, run.id, run.runner)
     stop = threading.Event()
-    threading.Thread(target=_watch, args=(store, run["id"]), daemon=True, name="clearseg-watch",
-                     kwargs={"runner": run["runner"], "parent": int(parent), "stop": stop}).start()
+    threading.Thread(target=_watch, args=(store, run.id), daemon=True, name="clearseg-watch",
+                     kwargs={"runner": run.runner, "parent": int(parent), "stop": stop}).start()
     return stop
 
 
@@ -141,7 +142,7 @@ def execute(store: RunStore, run_id: str, *, upload_path: str,
             settings: Settings | None = None) -> None:
     """Run one claimed job to the end and store its outcome: done, failed or cancelled
     (settings: read from the environment when not given)."""
-    run = patiently(lambda: store.run(run_id))
+    run = patiently(lambda: store.runs.get(run_id))
     watching = start_watchdog(store, run)
     try:
         _execute(store, run, upload_path=upload_path, settings=settings or Settings.from_env())
@@ -150,21 +151,21 @@ def execute(store: RunStore, run_id: str, *, upload_path: str,
             watching.set()
 
 
-def _fail(store: RunStore, run: dict, message: str, *, status: str = "failed") -> None:
+def _fail(store: RunStore, run: RunRecord, message: str, *, status: str = "failed") -> None:
     """End the run with a message, only while this job's runner still holds it."""
-    patiently(lambda: store.fail(run["id"], message, status=status, runner=run.get("runner")))
+    patiently(lambda: store.queue.fail(run.id, message, status=status, runner=run.runner))
 
 
-def _execute(store: RunStore, run: dict, *, upload_path: str, settings: Settings) -> None:
+def _execute(store: RunStore, run: RunRecord, *, upload_path: str, settings: Settings) -> None:
     """Load, segment and store the files; every way it can end is written to the run."""
     from segmentation.outputs import csv_text, rules_sql
     from segmentation.pipeline import run_segmentation
     from explain.report import report_html
 
-    run_id = run["id"]
+    run_id = run.id
     progress = _progress_writer(store, run_id)
     try:
-        options = run_options(run["options"])
+        options = run_options(run.options)
         loaded = load_input(upload_path, orders=options.to_stored()["orders"], progress=progress,
                             xlsx_max_unpacked_mb=settings.xlsx_max_unpacked_mb,
                             name=options.source or None)
@@ -181,8 +182,9 @@ def _execute(store: RunStore, run: dict, *, upload_path: str, settings: Settings
         if loaded.customers is not None:
             files["customers.csv"] = csv_text(loaded.customers).encode()
         message = _finished_message(result)
-        if not patiently(lambda: store.finish(run_id, result_json=result.to_json(), files=files,
-                                              message=message, runner=run.get("runner"))):
+        if not patiently(lambda: store.queue.finish(run_id, result_json=result.to_json(),
+                                                    files=files, message=message,
+                                                    runner=run.runner)):
             _fail(store, run, "cancelled by the user", status="cancelled")
     except Cancelled:
         _fail(store, run, "cancelled by the user", status="cancelled")
@@ -252,14 +254,14 @@ class Runner:
         self.previews = self.previews or PreviewReaders(self.store, self.settings, self.runner_id,
                                                         workers=max(self.concurrency, 1))
 
-    def start_child(self, run: dict) -> None:
+    def start_child(self, run: RunRecord) -> None:
         threads = max(1, (os.cpu_count() or 1) // max(self.concurrency, 1))
-        cmd, env = job_command(run["id"], url=self.store.url, settings=self.settings,
+        cmd, env = job_command(run.id, url=self.store.url, settings=self.settings,
                                threads=threads)
         root = Path(__file__).resolve().parents[1]
-        self.children[run["id"]] = subprocess.Popen(cmd, cwd=root, stdin=subprocess.DEVNULL,
-                                                    env=env)
-        self.started[run["id"]] = time.monotonic()
+        self.children[run.id] = subprocess.Popen(cmd, cwd=root, stdin=subprocess.DEVNULL,
+                                                 env=env)
+        self.started[run.id] = time.monotonic()
 
     def reap(self) -> None:
         """Forget finished children; a child that died without storing an outcome failed.
@@ -270,12 +272,13 @@ class Runner:
             code = proc.poll()
             if code is None:
                 continue
-            run = self.store.run(run_id)
-            if run and run["status"] == "running" and run["runner"] == self.runner_id:
-                if run["cancel_requested"]:
-                    self.store.fail(run_id, "cancelled by the user", status="cancelled")
+            run = self.store.runs.get(run_id)
+            if run and run.status == "running" and run.runner == self.runner_id:
+                if run.cancel_requested:
+                    self.store.queue.fail(run_id, "cancelled by the user", status="cancelled")
                 else:
-                    self.store.fail(run_id, self._ended_message(code), runner=self.runner_id)
+                    self.store.queue.fail(run_id, self._ended_message(code),
+                                          runner=self.runner_id)
             del self.children[run_id]
             self.started.pop(run_id, None)
             self.stopping.pop(run_id, None)
@@ -299,7 +302,7 @@ class Runner:
             if run_id in self.stopping:
                 if now - self.stopping[run_id] >= self.settings.cancel_grace_seconds:
                     proc.kill()
-            elif self._over_time(run_id, now) or self.store.cancel_requested(run_id):
+            elif self._over_time(run_id, now) or self.store.queue.cancel_requested(run_id):
                 proc.send_signal(signal.SIGTERM)
                 self.stopping[run_id] = now
 
@@ -308,9 +311,10 @@ class Runner:
         limit = self.settings.run_wall_seconds
         if now - self.started.get(run_id, now) < limit:
             return False
-        self.store.fail(run_id, f"the run took longer than its time limit ({limit:g} s) and was "
-                                "stopped: use fewer rows or features, or ask the administrator "
-                                "to raise CLEARSEG_RUN_WALL_SECONDS", runner=self.runner_id)
+        self.store.queue.fail(run_id, f"the run took longer than its time limit ({limit:g} s) "
+                                      "and was stopped: use fewer rows or features, or ask the "
+                                      "administrator to raise CLEARSEG_RUN_WALL_SECONDS",
+                              runner=self.runner_id)
         return True
 
     def step(self) -> None:
@@ -318,7 +322,7 @@ class Runner:
         self.reap()
         self.enforce_cancels()
         while len(self.children) < self.concurrency:
-            run = self.store.claim(self.runner_id)
+            run = self.store.queue.claim(self.runner_id)
             if run is None:
                 break
             self.start_child(run)
@@ -329,15 +333,15 @@ class Runner:
 
         The wait keeps a runner that just got the database back from judging others whose beats
         were stopped by the same outage."""
-        self.store.beat(self.runner_id, socket.gethostname(), list(self.children))
+        self.store.queue.beat(self.runner_id, socket.gethostname(), list(self.children))
         if healthy_for >= RUNNER_STALE_SECONDS:
-            self.store.recover(stale_after=RUNNER_STALE_SECONDS)
+            self.store.queue.recover(stale_after=RUNNER_STALE_SECONDS)
             self.store.uploads.release_previews(stale_after=RUNNER_STALE_SECONDS)
 
     def serve(self, stop: threading.Event, *, recover_all: bool = False) -> None:
         """Run until `stop` is set; `recover_all` first fails every run left running."""
         if recover_all:
-            self._guarded(lambda: self.store.recover(stale_after=0, everything=True))
+            self._guarded(lambda: self.store.queue.recover(stale_after=0, everything=True))
             self._guarded(self.store.uploads.release_previews)
         healthy_since, last_beat = None, -HEARTBEAT_SECONDS
         while not stop.is_set():
@@ -383,4 +387,4 @@ class Runner:
                 proc.wait()
         self._guarded(self.reap)
         self._guarded(self.previews.stop)
-        self._guarded(lambda: self.store.retire(self.runner_id))
+        self._guarded(lambda: self.store.queue.retire(self.runner_id))

@@ -136,8 +136,8 @@ class Database:
 
 
 class RunStore(Database):
-    """The database with its repositories; the methods below are the former flat interface, kept
-    as one-line delegations for callers not yet moved to the repositories."""
+    """The database with its repositories: `uploads`, `runs`, `queue` (the job side) and
+    `shares`; every read and change of the run store goes through one of them."""
 
     def __init__(self, url: str, *, busy_ms: int | None = None, clock: Clock = system_clock):
         super().__init__(url, busy_ms=busy_ms, clock=clock)
@@ -145,60 +145,3 @@ class RunStore(Database):
         self.runs = RunRepository(self)
         self.queue = QueueRepository(self)
         self.shares = ShareRepository(self)
-
-    def add_upload(self, **fields) -> str:
-        return self.uploads.add(**fields).id
-
-    def upload(self, upload_id: str, *, owner: str):
-        return self.uploads.get(upload_id, owner=owner)
-
-    def submit(self, **fields) -> str:
-        return self.runs.submit(**fields)
-
-    def run(self, run_id: str, *, owner: str | None = None):
-        return self.runs.get(run_id, owner=owner)
-
-    def runs_of(self, owner: str, *, limit: int = 50):
-        return self.runs.of_owner(owner, limit=limit)
-
-    def public_runs(self, *, limit: int = 10):
-        return self.runs.public(limit=limit)
-
-    def set_visibility(self, run_id: str, *, owner: str, visibility: str) -> bool:
-        return self.runs.set_visibility(run_id, owner=owner, visibility=visibility)
-
-    def result_json(self, run_id: str) -> str | None:
-        return self.runs.result_json(run_id)
-
-    def artifact(self, run_id: str, name: str) -> bytes | None:
-        return self.runs.artifact(run_id, name)
-
-    def count(self, status: str) -> int:
-        return self.runs.count(status)
-
-    def __getattr__(self, name: str):
-        """The job side (claim, report_progress, finish, fail, request_cancel, cancel_requested,
-        retry, beat, retire, held_by, recover) is the queue's."""
-        if name in QUEUE_METHODS:
-            return getattr(self.queue, name)
-        raise AttributeError(name)
-
-    def create_share(self, run_id: str, *, owner: str,
-                     expires_in_days: float | None = None) -> str | None:
-        """A new link token for the owner's run (see usecases.create_share for the full rule)."""
-        if self.runs.get(run_id, owner=owner) is None:
-            return None
-        return self.shares.add(run_id, expires_in_days=expires_in_days)[0]
-
-    def shared_run_id(self, token) -> str | None:
-        return self.shares.run_id_of(token)
-
-    def shares_of(self, run_id: str, *, owner: str):
-        return self.shares.of_run(run_id) if self.runs.get(run_id, owner=owner) else []
-
-    def revoke_share(self, share_id: str, *, owner: str) -> bool:
-        return self.shares.revoke(share_id, owner=owner)
-
-
-QUEUE_METHODS = frozenset({"claim", "report_progress", "finish", "fail", "request_cancel",
-                           "cancel_requested", "retry", "beat", "retire", "held_by", "recover"})

@@ -8,13 +8,14 @@ filtered copy of the run and its Result (`dashboard.sharing`): no owner, no file
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import flask
 
 from segmentation.outputs import rules_sql
 from segmentation.result import RunResult
 
+from service.repositories import RunRecord
 from service.segment_names import names_of
 from service.usecases import UseCaseError, open_share
 
@@ -31,13 +32,13 @@ SHARED_TITLE = "Customer segments"
 class View:
     """A run the current request may see, and how: its owner, a reader of a public run, or a link."""
 
-    run: dict
+    run: RunRecord
     mode: str
     base_path: str
 
     @property
     def run_id(self) -> str:
-        return self.run["id"]
+        return self.run.id
 
     @property
     def is_owner(self) -> bool:
@@ -61,7 +62,7 @@ def run_view(run_id) -> View | None:
     run = visible_run(run_id)
     if run is None:
         return None
-    mode = "owner" if run["owner"] == current_owner() else "reader"
+    mode = "owner" if run.owner == current_owner() else "reader"
     return View(run=run, mode=mode, base_path=f"/runs/{run_id}")
 
 
@@ -70,10 +71,11 @@ def client_address() -> str:
     return flask.request.remote_addr or "unknown"
 
 
-def _shared_run(run: dict) -> dict:
-    """The part of a run record a share view may use: no owner, no upload, no file name."""
-    return {"id": run["id"], "status": run["status"], "title": SHARED_TITLE,
-            "created_at": run.get("created_at"), "options": {}}
+def _shared_run(run: RunRecord) -> RunRecord:
+    """The part of a run record a share view may use: no owner, no upload, no file name, no
+    runner, no message."""
+    return replace(run, owner="", upload_id=None, title=SHARED_TITLE, options={}, message="",
+                   runner=None)
 
 
 def lookup_share(token, *, count: bool = True) -> tuple[View | None, str]:
@@ -114,7 +116,7 @@ def view_from_ref(ref) -> View | None:
 def stored_result(run_id: str) -> RunResult | None:
     """A run's stored Result with the owner's segment names (None if missing or unreadable)."""
     store = get_store()
-    text = store.result_json(run_id)
+    text = store.runs.result_json(run_id)
     if not text:
         return None
     try:
@@ -127,7 +129,7 @@ def stored_result(run_id: str) -> RunResult | None:
 def load_result(view: View) -> RunResult | None:
     """The stored Result of a finished run, with the owner's segment names (None if it is missing
     or unreadable); a shared view gets the filtered copy of `share_result`."""
-    if view.run.get("status") != "done":
+    if view.run.status != "done":
         return None
     result = stored_result(view.run_id)
     if result is None:
@@ -141,5 +143,5 @@ def rules_sql_text(view: View) -> str:
     if view.is_shared or names_of(get_store(), view.run_id):
         result = load_result(view)
         return rules_sql(result) if result is not None else ""
-    content = get_store().artifact(view.run_id, "rules.sql")
+    content = get_store().runs.artifact(view.run_id, "rules.sql")
     return content.decode("utf-8", errors="replace") if content else ""

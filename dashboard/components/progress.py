@@ -6,6 +6,8 @@ from datetime import datetime, timezone
 import dash_bootstrap_components as dbc
 from dash import html
 
+from service.repositories import RunRecord
+
 from .. import ids
 from . import page_ids
 from .delete import delete_control
@@ -37,11 +39,11 @@ def _seconds_since(iso, *, now: datetime) -> float | None:
     return max(0.0, (now - moment).total_seconds())
 
 
-def elapsed_text(run: dict, *, now: datetime | None = None) -> str:
+def elapsed_text(run: RunRecord, *, now: datetime | None = None) -> str:
     """'in the queue for 12 s' while queued, '1 min 05 s elapsed' once started ('' if unknown)."""
     now = now or datetime.now(timezone.utc)
-    queued = run["status"] == "queued" or not run.get("started_at")
-    seconds = _seconds_since(run.get("created_at" if queued else "started_at"), now=now)
+    queued = run.status == "queued" or not run.started_at
+    seconds = _seconds_since(run.created_at if queued else run.started_at, now=now)
     if seconds is None:
         return ""
     minutes, rest = divmod(int(seconds), 60)
@@ -49,27 +51,27 @@ def elapsed_text(run: dict, *, now: datetime | None = None) -> str:
     return f"in the queue for {span}" if queued else f"{span} elapsed"
 
 
-def progress_state(run: dict, *, now: datetime | None = None) -> dict:
+def progress_state(run: RunRecord, *, now: datetime | None = None) -> dict:
     """The bar's value (0-100) and label, the status sentence and the time elapsed, of a queued
     or running run."""
     elapsed = elapsed_text(run, now=now)
-    if run["status"] == "queued":
+    if run.status == "queued":
         return {"value": 0, "label": "", "elapsed": elapsed,
-                "status": "Queued: " + (run.get("message") or "waiting for a free runner")}
-    percent = int(round(100 * min(max(float(run.get("progress") or 0.0), 0.0), 1.0)))
-    stage = stage_label(run.get("stage")) or "Starting"
-    message = run.get("message") or ""
+                "status": "Queued: " + (run.message or "waiting for a free runner")}
+    percent = int(round(100 * min(max(float(run.progress or 0.0), 0.0), 1.0)))
+    stage = stage_label(run.stage) or "Starting"
+    message = run.message or ""
     status = f"{stage} · {percent}%" + (f" · {message}" if message else "")
-    if run.get("cancel_requested"):
+    if run.cancel_requested:
         status = "Cancelling: the run stops at its next step"
     return {"value": percent, "label": f"{percent}%", "status": status, "elapsed": elapsed}
 
 
-def _steps(run: dict) -> html.Ol:
+def _steps(run: RunRecord) -> html.Ol:
     """The six stages, the finished ones ticked and the current one marked."""
     keys = [key for key, _ in STAGES]
-    current = keys.index(run.get("stage")) if run.get("stage") in keys else -1
-    if run["status"] == "queued":
+    current = keys.index(run.stage) if run.stage in keys else -1
+    if run.status == "queued":
         current = -1
     items = []
     for pos, (_, label) in enumerate(STAGES):
@@ -78,11 +80,11 @@ def _steps(run: dict) -> html.Ol:
     return html.Ol(items, className="stages")
 
 
-def progress_card(run: dict, *, can_cancel: bool) -> dbc.Card:
+def progress_card(run: RunRecord, *, can_cancel: bool) -> dbc.Card:
     """The live card of a queued or running run: bar, stage, status and a cancel button."""
     state = progress_state(run)
     cancel = dbc.Button("Cancel run", id=ids.RUN_CANCEL, color="outline-danger", size="sm",
-                        disabled=bool(run.get("cancel_requested")))
+                        disabled=run.cancel_requested)
     return dbc.Card(dbc.CardBody([
         html.H2("Segmenting your customers", className="h5 mb-3"),
         _steps(run),
@@ -98,11 +100,11 @@ def progress_card(run: dict, *, can_cancel: bool) -> dbc.Card:
     ]), className="shadow-sm mb-4 progress-card")
 
 
-def ended_card(run: dict, *, can_retry: bool) -> dbc.Card:
+def ended_card(run: RunRecord, *, can_retry: bool) -> dbc.Card:
     """A failed or cancelled run: what the store says happened, and a way to run it again."""
-    cancelled = run["status"] == "cancelled"
+    cancelled = run.status == "cancelled"
     title = "This run was cancelled" if cancelled else "This run failed"
-    message = run.get("message") or ("cancelled" if cancelled else "no reason was stored")
+    message = run.message or ("cancelled" if cancelled else "no reason was stored")
     actions = [dbc.Button("Run again", id=page_ids.RUN_RETRY, color="primary", size="sm")
                if can_retry else None,
                html.A("Upload another file", href="/", className="btn btn-link btn-sm")]

@@ -3,23 +3,25 @@ from __future__ import annotations
 
 from dash import dcc, html
 
+from service.repositories import RunRecord
+
 from .common import status_badge, when
 
 
-def run_item(run: dict) -> dcc.Link:
+def run_item(run: RunRecord) -> dcc.Link:
     """One run as a list row linking to its page: title, status, when, and its last message."""
-    detail = when(run.get("created_at"))
-    if run.get("message") and run.get("status") in ("done", "failed", "cancelled"):
-        detail += f" · {run['message']}"
+    detail = when(run.created_at)
+    if run.message and run.status in ("done", "failed", "cancelled"):
+        detail += f" · {run.message}"
     return dcc.Link([
-        html.Div([html.Span(run.get("title") or "Untitled run", className="fw-semibold text-break"),
-                  status_badge(run.get("status", ""))],
+        html.Div([html.Span(run.title or "Untitled run", className="fw-semibold text-break"),
+                  status_badge(run.status)],
                  className="d-flex justify-content-between align-items-start gap-2"),
         html.Div(detail, className="small text-muted text-break"),
-    ], href=f"/runs/{run['id']}", className="list-group-item list-group-item-action run-item")
+    ], href=f"/runs/{run.id}", className="list-group-item list-group-item-action run-item")
 
 
-def run_list(runs: list[dict], *, empty: str, list_id: str | None = None) -> html.Div:
+def run_list(runs: list[RunRecord], *, empty: str, list_id: str | None = None) -> html.Div:
     """Runs as a list group, or a muted sentence when there are none."""
     props = {"id": list_id} if list_id else {}
     if not runs:

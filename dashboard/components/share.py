@@ -7,6 +7,8 @@ from datetime import datetime, timezone
 import dash_bootstrap_components as dbc
 from dash import html
 
+from service.repositories import ShareRecord
+
 from .. import ids
 from . import page_ids
 from .common import when
@@ -22,46 +24,46 @@ def expiry_days(choice) -> int | None:
     return EXPIRY_DAYS.get(str(choice), None)
 
 
-def link_state(share: dict, *, now: float | None = None) -> str:
+def link_state(share: ShareRecord, *, now: float | None = None) -> str:
     """'active', 'revoked' or 'expired'."""
     now = time.time() if now is None else now
-    if share.get("revoked_at"):
+    if share.revoked_at:
         return "revoked"
-    if share.get("expires_at") is not None and share["expires_at"] < now:
+    if share.expires_at is not None and share.expires_at < now:
         return "expired"
     return "active"
 
 
-def _expiry_text(share: dict) -> str:
-    if share.get("expires_at") is None:
+def _expiry_text(share: ShareRecord) -> str:
+    if share.expires_at is None:
         return "never expires"
-    moment = datetime.fromtimestamp(share["expires_at"], tz=timezone.utc)
+    moment = datetime.fromtimestamp(share.expires_at, tz=timezone.utc)
     return "expires " + when(moment.isoformat(timespec="seconds"))
 
 
-def link_row_children(share: dict) -> list:
+def link_row_children(share: ShareRecord) -> list:
     """What one link's list item shows: when it was made, its state, and a revoke button."""
     state = link_state(share)
     colour = {"active": "success", "revoked": "secondary", "expired": "warning"}[state]
-    text = f"Link created {when(share.get('created_at'))}, {_expiry_text(share)}"
-    button = (dbc.Button("Revoke", id=page_ids.share_revoke(share["id"]), color="outline-danger",
+    text = f"Link created {when(share.created_at)}, {_expiry_text(share)}"
+    button = (dbc.Button("Revoke", id=page_ids.share_revoke(share.id), color="outline-danger",
                          size="sm") if state == "active" else None)
     return [html.Div([dbc.Badge(state, color=colour, class_name="me-2"),
                       html.Span(text, className="small")]), button]
 
 
-def link_list(shares: list[dict]) -> html.Ul | html.P:
+def link_list(shares: list[ShareRecord]) -> html.Ul | html.P:
     """Every link made for the run, oldest first (the content of ids.SHARE_LIST)."""
     if not shares:
         return html.P("No links yet.", className="text-muted small mb-0")
-    rows = [html.Li(link_row_children(share), id=page_ids.share_row(share["id"]),
+    rows = [html.Li(link_row_children(share), id=page_ids.share_row(share.id),
                     className="list-group-item d-flex justify-content-between "
                               "align-items-center gap-2")
             for share in shares]
     return html.Ul(rows, className="list-group list-group-flush")
 
 
-def share_box(shares: list[dict]) -> dbc.Card:
+def share_box(shares: list[ShareRecord]) -> dbc.Card:
     """Create a link (with an expiry), copy its URL, and manage the links already made."""
     url = dbc.Input(id=ids.SHARE_URL, value="", readonly=True, type="text",
                     placeholder="Create a link to see its address here", class_name="share-url")

@@ -61,9 +61,9 @@ def _start_column() -> list:
 
 def _runs_column(owner: str) -> list:
     store = get_store()
-    mine = run_list(store.runs_of(owner, limit=20), list_id="my-runs",
+    mine = run_list(store.runs.of_owner(owner, limit=20), list_id="my-runs",
                     empty="No runs yet: upload a file or pick a sample to start.")
-    demo = run_list(store.public_runs(limit=3), list_id="demo-runs",
+    demo = run_list(store.runs.public(limit=3), list_id="demo-runs",
                     empty="The demo run is not available.")
     return [section("Your runs", mine), section("Demo", demo)]
 

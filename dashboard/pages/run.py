@@ -20,7 +20,7 @@ from ..components.share import share_box
 from ..components.structure import structure_block
 from ..components.tabs import tabs_block
 from ..components.urlstate import ViewQuery, parse_query
-from ..context import current_owner, get_settings, get_store
+from ..context import get_settings, get_store
 
 NOT_FOUND = "There is no such run, or it belongs to another browser session."
 
@@ -33,7 +33,7 @@ def not_found_card() -> dbc.Card:
 def title(run_id=None, **_query) -> str:
     """The browser tab's title: the run's own title when this session may see it."""
     view = run_view(run_id)
-    return f"Run: {view.run['title']} · Clearseg" if view else "Run not found · Clearseg"
+    return f"Run: {view.run.title} · Clearseg" if view else "Run not found · Clearseg"
 
 
 DEMO_OWNER = "demo"
@@ -45,9 +45,9 @@ def _note(view: View) -> str | None:
         return "A read-only view shared with you."
     if view.is_owner:
         return None
-    if view.run.get("owner") == DEMO_OWNER:
+    if view.run.owner == DEMO_OWNER:
         return "A public demo run: read-only."
-    if view.run.get("visibility") == "team":
+    if view.run.visibility == "team":
         return "A run shared with your team: read-only."
     return "A run its owner opened to anyone with the address: read-only."
 
@@ -56,18 +56,18 @@ def report_body(view: View, *, result, query: ViewQuery) -> list:
     """A finished run: heading, facts and downloads, the share box (owner only), the tabs."""
     token = view.base_path.rsplit("/", 1)[-1] if view.is_shared else None
     downloads = (shared_download(token) if view.is_shared else
-                 download_links(view.run_id, order_log=bool(view.run["options"].get("orders"))))
+                 download_links(view.run_id, order_log=bool(view.run.options.get("orders"))))
     if view.is_owner:
-        downloads = html.Div([downloads, visibility_picker(view.run.get("visibility")),
+        downloads = html.Div([downloads, visibility_picker(view.run.visibility),
                               delete_control()])
-    summary = summary_card(result, created=view.run.get("created_at"), downloads=downloads)
+    summary = summary_card(result, created=view.run.created_at, downloads=downloads)
     if view.is_owner and get_settings().sharing:
-        shares = get_store().shares_of(view.run_id, owner=current_owner())
+        shares = get_store().shares.of_run(view.run_id)
         top = dbc.Row([dbc.Col(summary, lg=7), dbc.Col(share_box(shares), lg=5)])
     else:
         top = summary
     sql = rules_sql_text(view) if query.tab == "rules" else ""
-    return [title_bar(view.run["title"], status="done", note=_note(view)), top,
+    return [title_bar(view.run.title, status="done", note=_note(view)), top,
             structure_block(result),
             tabs_block(result, query=query, base_path=view.base_path, rules_sql=sql,
                        can_rename=view.is_owner)]
@@ -75,11 +75,11 @@ def report_body(view: View, *, result, query: ViewQuery) -> list:
 
 def _status_parts(view: View, *, query: ViewQuery) -> list:
     run = view.run
-    if run["status"] in ACTIVE:
-        return [title_bar(run["title"], status=run["status"], note=_note(view)),
+    if run.status in ACTIVE:
+        return [title_bar(run.title, status=run.status, note=_note(view)),
                 progress_card(run, can_cancel=view.is_owner)]
-    if run["status"] != "done":
-        return [title_bar(run["title"], status=run["status"], note=_note(view)),
+    if run.status != "done":
+        return [title_bar(run.title, status=run.status, note=_note(view)),
                 ended_card(run, can_retry=view.is_owner)]
     result = load_result(view)
     if result is None:
@@ -118,4 +118,4 @@ def layout(run_id=None, **query) -> html.Div | dbc.Card:
     if view is None:
         return not_found_card()
     return page(view, content=run_body(view, query=parse_query(query)),
-                poll=view.run["status"] in ACTIVE)
+                poll=view.run.status in ACTIVE)

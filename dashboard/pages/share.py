@@ -28,7 +28,7 @@ def not_valid_card() -> dbc.Card:
 def title(token=None, **_query) -> str:
     """The browser tab's title (also the link preview's): a generic one while the link is valid."""
     view = share_view(token, count=False)
-    return f"Shared: {view.run['title']} · Clearseg" if view else "Link not valid · Clearseg"
+    return f"Shared: {view.run.title} · Clearseg" if view else "Link not valid · Clearseg"
 
 
 def layout(token=None, **query) -> html.Div | dbc.Card:

@@ -19,20 +19,7 @@ def stored_object(text) -> dict | None:
 
 
 class Record:
-    """Read-only `record["field"]` and `record.get("field")` beside attributes, so code written
-    against the store's former dict rows reads records unchanged."""
-
-    def __getitem__(self, key: str):
-        if key not in self.__dataclass_fields__:
-            raise KeyError(key)
-        return getattr(self, key)
-
-    def get(self, key: str, default=None):
-        """The field's value, or default for a name that is not a field."""
-        return getattr(self, key) if key in self.__dataclass_fields__ else default
-
-    def __contains__(self, key: str) -> bool:
-        return key in self.__dataclass_fields__
+    """The base of the records: built from a result row; fields are read as attributes."""
 
     @classmethod
     def from_row(cls, row) -> "Record":

@@ -107,25 +107,26 @@ def _csv(tmp_path: Path, rows: int) -> Path:
 
 
 def _submit(store: RunStore, path: Path, *, k: int = 3) -> str:
-    up = store.add_upload(owner="alice", filename=path.name, path=str(path),
-                          size_bytes=path.stat().st_size, preview=None, error=None)
-    return store.submit(owner="alice", title=path.name, upload_id=up,
-                        options={"method": "kmeans", "k": k, "seed": 0})
+    up = store.uploads.add(owner="alice", filename=path.name, path=str(path),
+                           size_bytes=path.stat().st_size, preview=None, error=None).id
+    return store.runs.submit(owner="alice", title=path.name, upload_id=up,
+                             options={"method": "kmeans", "k": k, "seed": 0})
 
 
 def _finished(store: RunStore) -> str:
     """A done run with a result and files, as a runner leaves it."""
-    run_id = store.submit(owner="alice", title="earlier", upload_id=None, options={})
-    assert store.claim("earlier-runner")["id"] == run_id
-    assert store.finish(run_id, result_json='{"schema_version": 1}', message="4 segments",
-                        files={"assignments.csv": b"id,segment\n1,2\n", "rules.sql": b"SELECT 1"})
+    run_id = store.runs.submit(owner="alice", title="earlier", upload_id=None, options={})
+    assert store.queue.claim("earlier-runner").id == run_id
+    assert store.queue.finish(run_id, result_json='{"schema_version": 1}', message="4 segments",
+                              files={"assignments.csv": b"id,segment\n1,2\n",
+                                     "rules.sql": b"SELECT 1"})
     return run_id
 
 
 def _snapshot(store: RunStore, run_id: str) -> tuple:
-    run = store.run(run_id)
-    return (run["status"], run["message"], run["finished_at"], store.result_json(run_id),
-            store.artifact(run_id, "assignments.csv"), store.artifact(run_id, "rules.sql"))
+    run = store.runs.get(run_id)
+    return (run.status, run.message, run.finished_at, store.runs.result_json(run_id),
+            store.runs.artifact(run_id, "assignments.csv"), store.runs.artifact(run_id, "rules.sql"))
 
 
 # 1. a runner killed with SIGKILL mid-run --------------------------------------------------------
@@ -139,7 +140,7 @@ def test_a_killed_runner_leaves_its_runs_failed_and_they_run_again(tmp_path):
     orphaned, crashed = _submit(store, big), _submit(store, big)
     worker = Worker(instance, concurrency=2).start()
     try:
-        assert _wait(lambda: all(store.run(i)["progress"] > 0 for i in (orphaned, crashed)))
+        assert _wait(lambda: all(store.runs.get(i).progress > 0 for i in (orphaned, crashed)))
         jobs = _job_children(worker)
         os.kill(jobs[crashed], signal.SIGSTOP)  # frozen first, so it cannot notice the runner go
         worker.proc.kill()                    # the runner itself; its job processes live on
@@ -149,21 +150,22 @@ def test_a_killed_runner_leaves_its_runs_failed_and_they_run_again(tmp_path):
 
         # the orphaned job notices its runner is gone, stops and stores no result
         assert _wait(lambda: not _alive(jobs[orphaned]))
-        run = store.run(orphaned)
-        assert run["status"] == "failed" and "crash or restart" in run["message"]
-        assert store.result_json(orphaned) is None and store.artifact(orphaned, "rules.sql") is None
-        assert store.run(crashed)["status"] == "running"   # nobody is left to notice it yet
-        assert store.retry(orphaned, owner="alice")
+        run = store.runs.get(orphaned)
+        assert run.status == "failed" and "crash or restart" in run.message
+        assert store.runs.result_json(orphaned) is None
+        assert store.runs.artifact(orphaned, "rules.sql") is None
+        assert store.runs.get(crashed).status == "running"   # nobody is left to notice it yet
+        assert store.queue.retry(orphaned, owner="alice")
 
         worker = Worker(instance, concurrency=2).start()
-        assert _wait(lambda: store.run(crashed)["status"] == "failed")
-        assert "crash or restart" in store.run(crashed)["message"]
-        assert store.result_json(crashed) is None
+        assert _wait(lambda: store.runs.get(crashed).status == "failed")
+        assert "crash or restart" in store.runs.get(crashed).message
+        assert store.runs.result_json(crashed) is None
 
-        assert _wait(lambda: store.run(orphaned)["status"] == "done")
-        assert _wait(lambda: store.run(queued)["status"] == "done")
-        assert store.run(orphaned)["attempts"] == 2
-        assert b"segment_name" in store.artifact(orphaned, "assignments.csv")
+        assert _wait(lambda: store.runs.get(orphaned).status == "done")
+        assert _wait(lambda: store.runs.get(queued).status == "done")
+        assert store.runs.get(orphaned).attempts == 2
+        assert b"segment_name" in store.runs.artifact(orphaned, "assignments.csv")
         assert _snapshot(store, earlier) == before
     finally:
         worker.stop()
@@ -174,21 +176,21 @@ def test_recovery_judges_a_run_by_its_runners_heartbeat(tmp_path):
     store.create_schema()
     claimed = {}
     for runner in ("dead", "alive", "new"):
-        claimed[runner] = store.submit(owner="a", title=runner, upload_id=None, options={})
-        assert store.claim(runner)["id"] == claimed[runner]
+        claimed[runner] = store.runs.submit(owner="a", title=runner, upload_id=None, options={})
+        assert store.queue.claim(runner).id == claimed[runner]
     dead, alive, never_beat = claimed.values()
-    store.beat("dead", "h", [])
-    store.beat("alive", "h", [])
+    store.queue.beat("dead", "h", [])
+    store.queue.beat("alive", "h", [])
     with store.engine.begin() as con:   # the dead runner's last beat is old; its job still writes
         con.exec_driver_sql("UPDATE runners SET heartbeat_at = heartbeat_at - 60 WHERE id = 'dead'")
-    store.report_progress(dead, stage="clustering", progress=0.5, message="still going")
-    assert store.recover(stale_after=RUNNER_STALE_SECONDS) == [dead]
-    assert [store.run(i)["status"] for i in (dead, alive, never_beat)] == ["failed", "running",
-                                                                         "running"]
+    store.queue.report_progress(dead, stage="clustering", progress=0.5, message="still going")
+    assert store.queue.recover(stale_after=RUNNER_STALE_SECONDS) == [dead]
+    assert [store.runs.get(i).status for i in (dead, alive, never_beat)] == ["failed", "running",
+                                                                               "running"]
     with store.engine.begin() as con:   # a runner that claimed but never beat, long ago
         con.exec_driver_sql("UPDATE runs SET heartbeat_at = heartbeat_at - 60 WHERE id = ?",
                             (never_beat,))
-    assert store.recover(stale_after=RUNNER_STALE_SECONDS) == [never_beat]
+    assert store.queue.recover(stale_after=RUNNER_STALE_SECONDS) == [never_beat]
 
 
 # 2. a full restart after kill -9 ------------------------------------------------------------------
@@ -389,20 +391,19 @@ def _hammer(url: str, number: int, runs: int, barrier, results) -> None:
     for step in range(runs + 100):
         try:
             if step < runs:
-                store.submit(owner="alice", title=f"{number}-{step}", upload_id=None, options={})
-            run = store.claim(runner)
+                store.runs.submit(owner="alice", title=f"{number}-{step}", upload_id=None, options={})
+            run = store.queue.claim(runner)
             if run is None:
                 if step >= runs:
                     break
                 continue
-            claimed.append(run["id"])
-            store.report_progress(run["id"], stage="clustering", progress=0.5, message="half")
-            store.finish(run["id"], result_json="{}", files={"rules.sql": b"SELECT 1"},
-                         message="done", runner=runner)
-            token = store.create_share(run["id"], owner="alice")
-            share_id = store.shares_of(run["id"], owner="alice")[0]["id"]
-            assert store.shared_run_id(token) == run["id"]
-            assert store.revoke_share(share_id, owner="alice")
+            claimed.append(run.id)
+            store.queue.report_progress(run.id, stage="clustering", progress=0.5, message="half")
+            store.queue.finish(run.id, result_json="{}", files={"rules.sql": b"SELECT 1"},
+                               message="done", runner=runner)
+            token, share = store.shares.add(run.id)
+            assert store.shares.run_id_of(token) == run.id
+            assert store.shares.revoke(share.id, owner="alice")
         except Exception as exc:  # noqa: BLE001  (reported to the test, which fails on any)
             errors.append(f"{type(exc).__name__}: {exc}")
     results.put((claimed, errors))
@@ -425,7 +426,7 @@ def test_several_processes_write_one_sqlite_file_without_locked_errors(tmp_path)
     claimed = [run_id for ids, _ in outcomes for run_id in ids]
     assert [errors for _, errors in outcomes] == [[]] * procs
     assert len(claimed) == len(set(claimed)) == procs * runs   # each run claimed exactly once
-    assert store.count("done") == procs * runs
+    assert store.runs.count("done") == procs * runs
     with store.reading() as con:
         assert con.exec_driver_sql("SELECT max(attempts) FROM runs").scalar() == 1
 
@@ -444,8 +445,8 @@ def store(request, tmp_path) -> RunStore:
 
 
 def test_a_failure_between_result_and_done_stores_neither(store):
-    run_id = store.submit(owner="alice", title="t", upload_id=None, options={})
-    store.claim("runner-1")
+    run_id = store.runs.submit(owner="alice", title="t", upload_id=None, options={})
+    store.queue.claim("runner-1")
 
     def disk_full(_conn, _cursor, statement, *_args):
         if statement.lstrip().upper().startswith("INSERT INTO ARTIFACTS"):
@@ -455,17 +456,17 @@ def test_a_failure_between_result_and_done_stores_neither(store):
     event.listen(store.engine, "before_cursor_execute", disk_full)
     try:
         with pytest.raises(OSError, match="disk full"):
-            store.finish(run_id, result_json='{"k": 3}', files=files, message="3 segments",
-                         runner="runner-1")
+            store.queue.finish(run_id, result_json='{"k": 3}', files=files, message="3 segments",
+                               runner="runner-1")
     finally:
         event.remove(store.engine, "before_cursor_execute", disk_full)
-    run = store.run(run_id)
-    assert (run["status"], run["stage"], run["finished_at"]) == ("running", "reading", None)
-    assert store.result_json(run_id) is None
-    assert store.artifact(run_id, "assignments.csv") is None
+    run = store.runs.get(run_id)
+    assert (run.status, run.stage, run.finished_at) == ("running", "reading", None)
+    assert store.runs.result_json(run_id) is None
+    assert store.runs.artifact(run_id, "assignments.csv") is None
     # nothing half-written stands in the way: the same finish goes through now
-    assert store.finish(run_id, result_json='{"k": 3}', files=files, message="3 segments",
-                        runner="runner-1")
-    assert store.run(run_id)["status"] == "done"
-    assert store.artifact(run_id, "rules.sql") == b"SELECT 1"
-    assert not store.finish(run_id, result_json="{}", files={}, message="again", runner="runner-1")
+    assert store.queue.finish(run_id, result_json='{"k": 3}', files=files, message="3 segments",
+                              runner="runner-1")
+    assert store.runs.get(run_id).status == "done"
+    assert store.runs.artifact(run_id, "rules.sql") == b"SELECT 1"
+    assert not store.queue.finish(run_id, result_json="{}", files={}, message="again", runner="runner-1")

@@ -92,37 +92,31 @@ def _add_upload(store, *, instance, owner, frame, name) -> tuple[str, Path]:
     path = folder / "data.csv"
     frame.to_csv(path, index=False, quoting=csv.QUOTE_NONNUMERIC)   # CRs stay in their cells
     preview, error = safe_preview(path)
-    upload_id = store.add_upload(owner=owner, filename=name, path=str(path),
-                                 size_bytes=path.stat().st_size, preview=preview, error=error)
+    upload_id = store.uploads.add(owner=owner, filename=name, path=str(path),
+                                  size_bytes=path.stat().st_size, preview=preview, error=error).id
     return upload_id, path
 
 
 def _finished_run(store, *, owner, output_, upload_id) -> str:
-    run_id = store.submit(owner=owner, title=SECRET_FILE, upload_id=upload_id,
-                          options={"method": "kmeans", "id_column": "customer_id",
-                                   "source": SECRET_FILE})
-    assert store.claim("test")["id"] == run_id
+    run_id = store.runs.submit(owner=owner, title=SECRET_FILE, upload_id=upload_id,
+                               options={"method": "kmeans", "id_column": "customer_id",
+                                        "source": SECRET_FILE})
+    assert store.queue.claim("test").id == run_id
     result = output_.result
     files = {"assignments.csv": csv_text(output_.assignments).encode(),
              "rules.sql": rules_sql(result).encode(), "report.html": report_html(result).encode()}
-    assert store.finish(run_id, result_json=result.to_json(), files=files, message="done")
+    assert store.queue.finish(run_id, result_json=result.to_json(), files=files, message="done")
     return run_id
 
 
 def _executed_run(store, *, owner, upload_id, path, options) -> str:
     """A run made by the job code itself (claim, execute), as the runner would."""
-    run_id = store.submit(owner=owner, title="hostile.csv", upload_id=upload_id, options=options)
-    assert store.claim("test")["id"] == run_id
+    run_id = store.runs.submit(owner=owner, title="hostile.csv", upload_id=upload_id,
+                               options=options)
+    assert store.queue.claim("test").id == run_id
     execute(store, run_id, upload_path=str(path))
-    assert store.run(run_id)["status"] == "done", store.run(run_id)["message"]
+    assert store.runs.get(run_id).status == "done", store.runs.get(run_id).message
     return run_id
-
-
-def _share(store, *, run_id, owner, **kwargs) -> tuple[str, str]:
-    before = {s["id"] for s in store.shares_of(run_id, owner=owner)}
-    token = store.create_share(run_id, owner=owner, **kwargs)
-    (share_id,) = {s["id"] for s in store.shares_of(run_id, owner=owner)} - before
-    return token, share_id
 
 
 @pytest.fixture(scope="module")
@@ -145,18 +139,18 @@ def site(tmp_path_factory, output):
                                          frame=hostile_orders(), name="orders.csv")
     orders_run = _executed_run(store, owner=ana, upload_id=orders_id, path=orders_path,
                                options={"orders": {"customer": "customer_id"}})
-    failed_id = store.submit(owner=ana, title=SECRET_FILE, upload_id=upload_id, options={})
-    store.claim("test")
-    store.fail(failed_id, "stopped")
-    queued_id = store.submit(owner=ana, title=SECRET_FILE, upload_id=upload_id, options={})
-    token, share_id = _share(store, run_id=run_id, owner=ana)
-    revoked, revoked_id = _share(store, run_id=run_id, owner=ana)
-    assert store.revoke_share(revoked_id, owner=ana)
-    expired, _ = _share(store, run_id=run_id, owner=ana, expires_in_days=1e-6)
+    failed_id = store.runs.submit(owner=ana, title=SECRET_FILE, upload_id=upload_id, options={})
+    store.queue.claim("test")
+    store.queue.fail(failed_id, "stopped")
+    queued_id = store.runs.submit(owner=ana, title=SECRET_FILE, upload_id=upload_id, options={})
+    token, share = store.shares.add(run_id)
+    revoked, revoked_share = store.shares.add(run_id)
+    assert store.shares.revoke(revoked_share.id, owner=ana)
+    expired, _ = store.shares.add(run_id, expires_in_days=1e-6)
     web = Gunicorn(instance, workers=2).start()
     try:
         yield Site(web, store, instance, users, out.result, csv_text(out.assignments), upload_id,
-                   run_id, table_run, orders_run, failed_id, queued_id, token, share_id, revoked,
+                   run_id, table_run, orders_run, failed_id, queued_id, token, share.id, revoked,
                    expired)
     finally:
         web.stop()
@@ -376,12 +370,12 @@ def ana_state(site) -> dict:
     store, ana = site.store, site.users["ana"]
     with store.engine.connect() as con:
         count = con.execute(select(func.count()).select_from(runs)).scalar_one()
-    return {"runs": count, "queued": store.run(site.queued_id)["status"],
-            "cancel": store.run(site.queued_id)["cancel_requested"],
-            "failed": store.run(site.failed_id)["status"],
-            "visibility": store.run(site.run_id)["visibility"],
-            "links": store.shares_of(site.run_id, owner=ana),
-            "token": store.shared_run_id(site.token)}
+    return {"runs": count, "queued": store.runs.get(site.queued_id).status,
+            "cancel": store.runs.get(site.queued_id).cancel_requested,
+            "failed": store.runs.get(site.failed_id).status,
+            "visibility": store.runs.get(site.run_id).visibility,
+            "links": store.shares.of_run(site.run_id),
+            "token": store.shares.run_id_of(site.token)}
 
 
 # --- nobody reads what is not theirs ---------------------------------------------------------
@@ -417,7 +411,7 @@ def test_nobody_else_gets_anything_of_anas_run(site, deps, who):
         elif "/download/" in label or label.startswith(("GET /api", "POST /api")):
             assert r.status_code == 404, (who, label, r.status_code)
     assert ana_state(site) == before
-    assert site.store.runs_of(site.users["bo"]) == []
+    assert site.store.runs.of_owner(site.users["bo"]) == []
 
 
 def test_anas_run_looks_the_same_to_bo_as_a_run_that_does_not_exist(site, deps):
@@ -450,14 +444,14 @@ def test_an_anonymous_client_may_call_only_share_view_callbacks(site, deps):
 
 def test_a_removed_editor_loses_team_runs(site, deps):
     cy, ana = sign_in(site, name="cy"), site.users["ana"]
-    site.store.set_visibility(site.table_run, owner=ana, visibility="team")
+    site.store.runs.set_visibility(site.table_run, owner=ana, visibility="team")
     body = tab_call(deps, ref={"run": site.table_run})
     try:
         assert post_callback(site, session=cy, body=body).status_code == 200
         Accounts(site.store).remove("cy")
         assert post_callback(site, session=cy, body=body).status_code in (204, 401)
     finally:
-        site.store.set_visibility(site.table_run, owner=ana, visibility="private")
+        site.store.runs.set_visibility(site.table_run, owner=ana, visibility="private")
 
 
 # --- sessions --------------------------------------------------------------------------------
@@ -683,10 +677,10 @@ def local_app(tmp_path, output):
                     runner_concurrency=1, secret_key="k" * 40, secure_cookies=False)
         app = create_app(Settings(**{**base, **settings}))
         store = app.server.extensions["clearseg"]["store"]
-        run_id = store.submit(owner="o" * 32, title=SECRET_FILE, upload_id=None, options={})
-        store.claim("test")
-        store.finish(run_id, result_json=output[1].result.to_json(), files={}, message="ok")
-        return app, store, store.create_share(run_id, owner="o" * 32)
+        run_id = store.runs.submit(owner="o" * 32, title=SECRET_FILE, upload_id=None, options={})
+        store.queue.claim("test")
+        store.queue.finish(run_id, result_json=output[1].result.to_json(), files={}, message="ok")
+        return app, store, store.shares.add(run_id)[0]
     return build
 
 
@@ -709,7 +703,7 @@ def test_a_cooling_down_address_gets_no_lookup_and_others_are_not_held(local_app
         assert share_view(token) is not None
         assert [share_view("y" * 43) for _ in range(3)] == [None, None, None]
     looked_up = []
-    monkeypatch.setattr(store, "shared_run_id", looked_up.append)
+    monkeypatch.setattr(store.shares, "run_id_of", looked_up.append)
     with app.server.test_request_context("/", environ_base=here):
         assert lookup_share(token) == (None, "blocked")
     assert looked_up == []

@@ -41,9 +41,9 @@ def _sign_in(client, username, password, **kwargs):
 
 def _done_run(app, owner):
     store = _store(app)
-    run_id = store.submit(owner=owner, title="c.csv", options={}, upload_id=None)
-    store.claim("t")
-    store.finish(run_id, result_json="{}", files={"assignments.csv": b"id,segment\n1,1\n"}, message="ok")
+    run_id = store.runs.submit(owner=owner, title="c.csv", options={}, upload_id=None)
+    store.queue.claim("t")
+    store.queue.finish(run_id, result_json="{}", files={"assignments.csv": b"id,segment\n1,1\n"}, message="ok")
     return run_id
 
 
@@ -188,9 +188,9 @@ def test_runs_are_private_to_their_editor_unless_shared_with_the_team(app):
     assert a.get(f"/runs/{run_id}/download/assignments.csv").status_code == 200
     assert b.get(f"/runs/{run_id}/download/assignments.csv").status_code == 404
     assert b.get(f"/api/runs/{run_id}").status_code == 404
-    _store(app).set_visibility(run_id, owner=ana, visibility="team")
+    _store(app).runs.set_visibility(run_id, owner=ana, visibility="team")
     assert b.get(f"/runs/{run_id}/download/assignments.csv").status_code == 200
-    assert _store(app).set_visibility(run_id, owner=bo, visibility="private") is False
+    assert _store(app).runs.set_visibility(run_id, owner=bo, visibility="private") is False
 
 
 def _routing_call(path):
@@ -206,7 +206,7 @@ def test_a_share_visitor_may_only_call_share_view_callbacks(app):
     store = _store(app)
     ana = Accounts(store).add("ana", "a long password")
     run_id = _done_run(app, ana)
-    token = store.create_share(run_id, owner=ana)
+    token = store.shares.add(run_id)[0]
     visitor = app.server.test_client()
     assert visitor.post("/_dash-update-component", json=_routing_call(f"/runs/{run_id}")).status_code == 401
     assert visitor.post("/_dash-update-component", json=_routing_call("/")).status_code == 401

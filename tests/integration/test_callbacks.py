@@ -46,14 +46,14 @@ def site(tmp_path_factory):
     store = app.server.extensions["clearseg"]["store"]
     table, _ = make_customers(800, seed=0)
     output = run_segmentation(table, options=RunOptions(id_column="customer_id", seed=0))
-    run_id = store.submit(owner=OWNER, title="customers.csv", options={}, upload_id=None)
-    assert store.claim("test")["id"] == run_id
-    assert store.finish(run_id, result_json=output.result.to_json(), message="done",
-                        files={"rules.sql": rules_sql(output.result).encode()})
+    run_id = store.runs.submit(owner=OWNER, title="customers.csv", options={}, upload_id=None)
+    assert store.queue.claim("test").id == run_id
+    assert store.queue.finish(run_id, result_json=output.result.to_json(), message="done",
+                              files={"rules.sql": rules_sql(output.result).encode()})
     path = root / "customers.csv"
     table.head(80).to_csv(path, index=False)
-    upload_id = store.add_upload(owner=OWNER, filename="customers.csv", path=str(path),
-                                 size_bytes=1, preview=build_preview(path), error=None)
+    upload_id = store.uploads.add(owner=OWNER, filename="customers.csv", path=str(path),
+                                  size_bytes=1, preview=build_preview(path), error=None).id
     return app, run_id, upload_id
 
 
@@ -87,14 +87,6 @@ def form(**changes) -> dict:
     return {**base, **changes}
 
 
-def new_share(store, run_id: str, **kwargs) -> tuple[str, str]:
-    """A fresh link of OWNER's run: (token, share id)."""
-    before = {s["id"] for s in store.shares_of(run_id, owner=OWNER)}
-    token = store.create_share(run_id, owner=OWNER, **kwargs)
-    (share_id,) = {s["id"] for s in store.shares_of(run_id, owner=OWNER)} - before
-    return token, share_id
-
-
 # --- the run button ----------------------------------------------------------------------------
 
 def test_the_run_button_queues_a_run_with_the_checked_options(site, store):
@@ -103,9 +95,9 @@ def test_the_run_button_queues_a_run_with_the_checked_options(site, store):
     with session_of(app, OWNER):
         out = submit_run(1, upload_id=upload_id, form=form(roles=roles))
     assert out["message"] is None and out["href"].startswith("/runs/")
-    run = store.run(out["href"].rsplit("/", 1)[1], owner=OWNER)
-    assert (run["status"], run["title"], run["upload_id"]) == ("queued", "customers.csv", upload_id)
-    assert run["options"] == {
+    run = store.runs.get(out["href"].rsplit("/", 1)[1], owner=OWNER)
+    assert (run.status, run.title, run.upload_id) == ("queued", "customers.csv", upload_id)
+    assert run.options == {
         "method": "hierarchical", "k": 4, "max_depth": 2, "seed": 7, "source": "customers.csv",
         "features": ["age", "annual_income", "spending_score"], "id_column": "customer_id",
         "roles": {"age": "categorical"}, "meanings": {}, "orders": None}
@@ -115,14 +107,14 @@ def test_order_log_mode_sends_the_order_columns_and_no_features(site, store, tmp
     app = site[0]
     path = tmp_path / "orders.csv"
     make_orders(40, seed=1).to_csv(path, index=False)
-    upload_id = store.add_upload(owner=OWNER, filename="orders.csv", path=str(path), size_bytes=1,
-                                 preview=build_preview(path), error=None)
+    upload_id = store.uploads.add(owner=OWNER, filename="orders.csv", path=str(path), size_bytes=1,
+                                  preview=build_preview(path), error=None).id
     fields = {"customer": "customer_id", "date": "order_date", "amount": "amount",
               "quantity": "", "category": "category", "order": "order_id"}
     with session_of(app, OWNER):
         out = submit_run(1, upload_id=upload_id, form=form(orders=True, order_fields=fields,
                                                            as_of="2024-12-31", k="auto"))
-    options = store.run(out["href"].rsplit("/", 1)[1])["options"]
+    options = store.runs.get(out["href"].rsplit("/", 1)[1]).options
     assert options["orders"] == {"customer": "customer_id", "date": "order_date",
                                  "amount": "amount", "quantity": None, "category": "category",
                                  "order": "order_id", "as_of": "2024-12-31"}
@@ -144,12 +136,12 @@ def test_order_log_mode_sends_the_order_columns_and_no_features(site, store, tmp
 ])
 def test_bad_settings_are_explained_and_queue_nothing(site, store, changes, message):
     app, _, upload_id = site
-    before = len(store.runs_of(OWNER))
+    before = len(store.runs.of_owner(OWNER))
     with session_of(app, OWNER):
         out = submit_run(1, upload_id=upload_id, form=form(**changes))
     assert out["href"] is no_update
     assert out["message"].children.startswith(message)
-    assert len(store.runs_of(OWNER)) == before
+    assert len(store.runs.of_owner(OWNER)) == before
 
 
 def test_another_session_cannot_run_someone_elses_upload(site, store):
@@ -158,7 +150,7 @@ def test_another_session_cannot_run_someone_elses_upload(site, store):
         out = submit_run(1, upload_id=upload_id, form=form())
     assert out["href"] is no_update
     assert out["message"].children == "This upload is not available any more: upload the file again."
-    assert store.runs_of(OTHER) == []
+    assert store.runs.of_owner(OTHER) == []
 
 
 def test_changing_a_role_updates_the_feature_checklist(site):
@@ -182,16 +174,16 @@ def test_order_mode_switches_the_panels():
 
 def test_polling_moves_the_bar_and_shows_the_result_when_the_run_ends(site, store):
     app, done_id, _ = site
-    run_id = store.submit(owner=OWNER, title="poll.csv", options={}, upload_id=None)
+    run_id = store.runs.submit(owner=OWNER, title="poll.csv", options={}, upload_id=None)
     ref = {"run": run_id}
     with session_of(app, OWNER):
         queued = poll_run(1, ref=ref, search="")
         start(store, run_id)
-        store.report_progress(run_id, stage="explaining", progress=0.7, message="fitting rules")
+        store.queue.report_progress(run_id, stage="explaining", progress=0.7, message="fitting rules")
         running = poll_run(2, ref=ref, search="")
         with store.engine.begin() as con:
             result = con.exec_driver_sql("SELECT result FROM runs WHERE id=?", (done_id,)).scalar()
-        assert store.finish(run_id, result_json=result, files={}, message="ok")
+        assert store.queue.finish(run_id, result_json=result, files={}, message="ok")
         done = poll_run(3, ref=ref, search="?tab=rules&segment=2")
     assert queued["stop"] is False and find(queued["body"], ids.RUN_PROGRESS).value == 0
     bar = find(running["body"], ids.RUN_PROGRESS)
@@ -210,21 +202,21 @@ def test_polling_another_sessions_run_shows_not_found_and_stops(site):
 
 def test_only_the_owner_can_cancel_and_run_again(site, store):
     app = site[0]
-    run_id = store.submit(owner=OWNER, title="cancel.csv", options={}, upload_id=site[2])
+    run_id = store.runs.submit(owner=OWNER, title="cancel.csv", options={}, upload_id=site[2])
     with session_of(app, OTHER):
         with pytest.raises(PreventUpdate):
             cancel_run(1, ref={"run": run_id})
-    assert store.run(run_id)["status"] == "queued"
+    assert store.runs.get(run_id).status == "queued"
     with session_of(app, OWNER):
         out = cancel_run(1, ref={"run": run_id})
     assert out == {"status": "Cancelling: the run stops at its next step.", "disabled": True}
-    assert store.run(run_id)["status"] == "cancelled"
+    assert store.runs.get(run_id).status == "cancelled"
     with session_of(app, OTHER), pytest.raises(PreventUpdate):
         retry_run(1, ref={"run": run_id})
-    assert store.run(run_id)["status"] == "cancelled"
+    assert store.runs.get(run_id).status == "cancelled"
     with session_of(app, OWNER):
         out = retry_run(1, ref={"run": run_id})
-    assert store.run(run_id)["status"] == "queued"
+    assert store.runs.get(run_id).status == "queued"
     assert out["stop"] is False and ids.RUN_PROGRESS in ids_of(out["body"])
 
 
@@ -243,9 +235,9 @@ def test_switching_tab_draws_it_and_puts_it_in_the_url(site):
 
 def test_a_share_reference_is_resolved_from_its_token_only(site, store):
     app, run_id, _ = site
-    other_run = store.submit(owner=OTHER, title="other.csv", options={}, upload_id=None)
+    other_run = store.runs.submit(owner=OTHER, title="other.csv", options={}, upload_id=None)
     with session_of(app, OWNER):
-        token = store.create_share(run_id, owner=OWNER)
+        token = store.shares.add(run_id)[0]
     with session_of(app, OTHER):
         out = switch_tab([], tab="k", ref={"token": token, "run": other_run}, search="")
         assert ids.K_SELECTION_GRAPH in ids_of(out["content"])
@@ -302,40 +294,40 @@ def test_the_owner_creates_a_link_with_the_full_url_and_a_listed_row(site, store
     assert out["message"] is None
     assert out["url"].startswith("http://clearseg.example/share/")
     token = out["url"].rsplit("/", 1)[1]
-    assert store.shared_run_id(token) == run_id
+    assert store.shares.run_id_of(token) == run_id
     rows = [c for c in walk(out["links"]) if isinstance(c, html.Li)]
-    assert len(rows) == len(store.shares_of(run_id, owner=OWNER))
-    newest = max(store.shares_of(run_id, owner=OWNER), key=lambda s: s["expires_at"] or 0)
-    assert before + 7 * 86400 <= newest["expires_at"] <= after + 7 * 86400   # seven days from the call
+    assert len(rows) == len(store.shares.of_run(run_id))
+    newest = max(store.shares.of_run(run_id), key=lambda s: s.expires_at or 0)
+    assert before + 7 * 86400 <= newest.expires_at <= after + 7 * 86400   # seven days from the call
 
 
 def test_another_session_can_neither_create_nor_revoke_links(site, store):
     app, run_id, _ = site
-    count = len(store.shares_of(run_id, owner=OWNER))
+    count = len(store.shares.of_run(run_id))
     with session_of(app, OTHER):
         out = create_share_link(1, expiry="never", ref={"run": run_id})
     assert out["url"] == "" and out["links"] is no_update
     assert out["message"].children == "Only the owner of a finished run can share it."
-    assert len(store.shares_of(run_id, owner=OWNER)) == count
+    assert len(store.shares.of_run(run_id)) == count
 
-    token, share_id = new_share(store, run_id)
+    token, share = store.shares.add(run_id)
     with session_of(app, OTHER):
         with pytest.raises(PreventUpdate):
-            revoke_share_link(1, button_id=page_ids.share_revoke(share_id), ref={"run": run_id})
+            revoke_share_link(1, button_id=page_ids.share_revoke(share.id), ref={"run": run_id})
         with pytest.raises(PreventUpdate):  # the token does not make them the owner either
-            revoke_share_link(1, button_id=page_ids.share_revoke(share_id),
+            revoke_share_link(1, button_id=page_ids.share_revoke(share.id),
                               ref={"token": token})
-    assert store.shared_run_id(token) == run_id
+    assert store.shares.run_id_of(token) == run_id
 
 
 def test_the_owner_revokes_a_link_and_it_stops_working(site, store):
     app, run_id, _ = site
-    token, share_id = new_share(store, run_id)
+    token, share = store.shares.add(run_id)
     with session_of(app, OWNER):
-        row = revoke_share_link(1, button_id=page_ids.share_revoke(share_id), ref={"run": run_id})
-    assert store.shared_run_id(token) is None
+        row = revoke_share_link(1, button_id=page_ids.share_revoke(share.id), ref={"run": run_id})
+    assert store.shares.run_id_of(token) is None
     assert "revoked" in strings(row)
-    assert page_ids.share_revoke(share_id) not in [getattr(c, "id", None) for c in walk(row)]
+    assert page_ids.share_revoke(share.id) not in [getattr(c, "id", None) for c in walk(row)]
     with session_of(app, OWNER), pytest.raises(PreventUpdate):  # a share id of no run of theirs
         revoke_share_link(1, button_id=page_ids.share_revoke("f" * 32), ref={"run": run_id})
 
@@ -350,12 +342,12 @@ def test_only_the_owner_sets_who_may_see_a_run(tmp_path):
     with app.server.test_request_context():
         import flask
         flask.session["uid"] = "a" * 32
-        run_id = store.submit(owner="a" * 32, title="t", options={}, upload_id=None)
+        run_id = store.runs.submit(owner="a" * 32, title="t", options={}, upload_id=None)
         assert set_run_visibility("team", {"run": run_id}) is True
-        assert store.run(run_id)["visibility"] == "team"
+        assert store.runs.get(run_id).visibility == "team"
         flask.session["uid"] = "b" * 32
         import pytest
         from dash.exceptions import PreventUpdate
         with pytest.raises(PreventUpdate):
             set_run_visibility("public", {"run": run_id})
-    assert store.run(run_id)["visibility"] == "team"
+    assert store.runs.get(run_id).visibility == "team"

@@ -87,13 +87,13 @@ def site(tmp_path_factory):
     table = table.rename(columns={"spending_score": HOSTILE})
     output = run_segmentation(table, options=RunOptions(id_column="customer_id", seed=0))
     store = app.server.extensions["clearseg"]["store"]
-    run_id = store.submit(owner=OWNER, title=TITLE, upload_id=None,
-                          options={"method": "kmeans", "source": TITLE})
-    assert store.claim("test")["id"] == run_id
+    run_id = store.runs.submit(owner=OWNER, title=TITLE, upload_id=None,
+                               options={"method": "kmeans", "source": TITLE})
+    assert store.queue.claim("test").id == run_id
     sql = rules_sql(output.result)
-    assert store.finish(run_id, result_json=output.result.to_json(), message="4 segments",
-                        files={"rules.sql": sql.encode(), "report.html": b"<html></html>",
-                               "assignments.csv": csv_text(output.assignments).encode()})
+    assert store.queue.finish(run_id, result_json=output.result.to_json(), message="4 segments",
+                              files={"rules.sql": sql.encode(), "report.html": b"<html></html>",
+                                     "assignments.csv": csv_text(output.assignments).encode()})
     return app, run_id, output.result
 
 
@@ -111,14 +111,14 @@ def session_of(app, owner: str):
 
 
 def queued_run(store, owner=OWNER, title="queued.csv") -> str:
-    return store.submit(owner=owner, title=title, options={"method": "kmeans"}, upload_id=None)
+    return store.runs.submit(owner=owner, title=title, options={"method": "kmeans"}, upload_id=None)
 
 
 def add_upload(store, tmp_path, table, *, owner=OWNER, name="customers.csv") -> str:
     path = tmp_path / name
     table.to_csv(path, index=False)
-    return store.add_upload(owner=owner, filename=name, path=str(path), size_bytes=1,
-                            preview=build_preview(path), error=None)
+    return store.uploads.add(owner=owner, filename=name, path=str(path), size_bytes=1,
+                             preview=build_preview(path), error=None).id
 
 
 # --- home --------------------------------------------------------------------------------------
@@ -143,8 +143,8 @@ def test_home_has_a_plain_multipart_upload_form_samples_and_the_users_runs(site)
 
 def test_home_lists_nothing_of_another_session_but_shows_public_runs(site, store):
     app, run_id, _ = site
-    public = store.submit(owner="demo", title="Demo: customer table", upload_id=None,
-                          options={}, visibility="public")
+    public = store.runs.submit(owner="demo", title="Demo: customer table", upload_id=None,
+                               options={}, visibility="public")
     with session_of(app, OTHER):
         layout = home.layout()
     assert "No runs yet: upload a file or pick a sample to start." in strings(find(layout, "my-runs"))
@@ -185,8 +185,8 @@ def test_an_order_log_upload_turns_order_mode_on_with_its_columns(site, store, t
 
 
 def test_an_unreadable_upload_shows_its_error_and_no_run_button(site, store):
-    upload_id = store.add_upload(owner=OWNER, filename="broken.csv", path="/nowhere", size_bytes=9,
-                                 preview=None, error="'broken.csv' is not a table")
+    upload_id = store.uploads.add(owner=OWNER, filename="broken.csv", path="/nowhere", size_bytes=9,
+                                  preview=None, error="'broken.csv' is not a table").id
     with session_of(site[0], OWNER):
         layout = home.layout(upload=upload_id)
     assert find(layout, ids.UPLOAD_MESSAGE).children == "'broken.csv' is not a table"
@@ -225,7 +225,7 @@ def test_a_running_run_names_its_stage_and_percent(site, store):
     run_id = queued_run(store, title="running.csv")
     with store.engine.begin() as con:  # claim this very run (others may be queued)
         con.exec_driver_sql("UPDATE runs SET status='running' WHERE id=?", (run_id,))
-    store.report_progress(run_id, stage="clustering", progress=0.55, message="k = 4")
+    store.queue.report_progress(run_id, stage="clustering", progress=0.55, message="k = 4")
     with session_of(site[0], OWNER):
         layout = run.layout(run_id=run_id)
     bar = find(layout, ids.RUN_PROGRESS)
@@ -237,7 +237,7 @@ def test_a_running_run_names_its_stage_and_percent(site, store):
 
 def test_a_failed_run_shows_its_message_and_run_again(site, store):
     run_id = queued_run(store, title="failed.csv")
-    store.fail(run_id, "no usable feature: every column is an id")
+    store.queue.fail(run_id, "no usable feature: every column is an id")
     with session_of(site[0], OWNER):
         layout = run.layout(run_id=run_id)
     assert "no usable feature: every column is an id" in strings(layout)
@@ -290,7 +290,7 @@ def test_the_rules_tab_lists_every_rule_highlights_the_segment_and_shows_rules_s
         s.id == 3 for s in result.segments]
     words = strings(layout)
     assert all(s.rule.text in words and s.rule.sql in words for s in result.segments)
-    assert store.artifact(run_id, "rules.sql").decode() in words
+    assert store.runs.artifact(run_id, "rules.sql").decode() in words
     assert percent(result.explanation.fidelity) in words
 
 
@@ -328,11 +328,11 @@ def test_a_run_this_session_may_not_see_gives_the_not_found_card(site, owner, ru
 
 def test_a_public_run_is_read_only_for_other_sessions(site, store):
     app, run_id, result = site
-    public = store.submit(owner="demo", title="Demo", upload_id=None, options={},
-                          visibility="public")
+    public = store.runs.submit(owner="demo", title="Demo", upload_id=None, options={},
+                               visibility="public")
     with store.engine.begin() as con:
         con.exec_driver_sql("UPDATE runs SET status='running' WHERE id=?", (public,))
-    store.finish(public, result_json=result.to_json(), files={}, message="ok")
+    store.queue.finish(public, result_json=result.to_json(), files={}, message="ok")
     with session_of(app, OTHER):
         layout = run.layout(run_id=public)
     found = ids_of(layout)
@@ -346,7 +346,7 @@ def test_a_public_run_is_read_only_for_other_sessions(site, store):
 def test_a_valid_share_link_shows_the_report_read_only(site, store):
     app, run_id, result = site
     with session_of(app, OWNER):
-        token = store.create_share(run_id, owner=OWNER)
+        token = store.shares.add(run_id)[0]
     with session_of(app, OTHER):
         layout = share.layout(token=token, tab="segments")
         assert share.title(token=token) == "Shared: Customer segments · Clearseg"  # no file name
@@ -365,7 +365,7 @@ def test_a_valid_share_link_shows_the_report_read_only(site, store):
 def test_the_share_page_draws_any_tab_from_the_url(site, store):
     app, run_id, _ = site
     with session_of(app, OWNER):
-        token = store.create_share(run_id, owner=OWNER)
+        token = store.shares.add(run_id)[0]
     with session_of(app, OTHER):
         layout = share.layout(token=token, tab="k")
     assert ids.K_SELECTION_GRAPH in ids_of(layout) and ids.SEGMENT_CARDS not in ids_of(layout)
@@ -373,11 +373,9 @@ def test_the_share_page_draws_any_tab_from_the_url(site, store):
 
 def test_revoked_expired_made_up_and_malformed_links_get_the_same_card(site, store):
     app, run_id, _ = site
-    before = {row["id"] for row in store.shares_of(run_id, owner=OWNER)}
-    revoked = store.create_share(run_id, owner=OWNER)
-    (share_id,) = {row["id"] for row in store.shares_of(run_id, owner=OWNER)} - before
-    assert store.revoke_share(share_id, owner=OWNER)
-    expired = store.create_share(run_id, owner=OWNER, expires_in_days=-1)
+    revoked, link = store.shares.add(run_id)
+    assert store.shares.revoke(link.id, owner=OWNER)
+    expired = store.shares.add(run_id, expires_in_days=-1)[0]
     answers = []
     for token in (revoked, expired, "x" * 43, "abc", "../report.html", None):
         with session_of(app, OWNER):

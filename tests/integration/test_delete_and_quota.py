@@ -52,18 +52,18 @@ def upload(store, settings, owner=OWNER, size=100) -> str:
     folder = settings.upload_dir / os.urandom(16).hex()
     folder.mkdir(parents=True)
     (folder / "data.csv").write_bytes(b"x" * size)
-    return store.add_upload(owner=owner, filename="c.csv", path=str(folder / "data.csv"),
-                            size_bytes=size, preview=None, error=None, upload_id=folder.name)
+    return store.uploads.add(owner=owner, filename="c.csv", path=str(folder / "data.csv"),
+                             size_bytes=size, preview=None, error=None, upload_id=folder.name).id
 
 
 def run_of(store, upload_id, *, owner=OWNER, done=True) -> str:
     """A run of upload_id: queued, or (done=True) finished with one file."""
-    run_id = store.submit(owner=owner, title="c.csv", options={}, upload_id=upload_id)
+    run_id = store.runs.submit(owner=owner, title="c.csv", options={}, upload_id=upload_id)
     if done:   # claims take the oldest queued run first: left-over queued ones start too
         while store.queue.claim("test-runner").id != run_id:
             pass
-        assert store.finish(run_id, result_json="{}", files={"rules.sql": b"SELECT 1"},
-                            message="done")
+        assert store.queue.finish(run_id, result_json="{}", files={"rules.sql": b"SELECT 1"},
+                                  message="done")
     return run_id
 
 
@@ -74,7 +74,7 @@ def test_the_api_refuses_a_link_to_an_unfinished_run(site):
     run_id = run_of(store, upload(store, settings), done=False)
     answer = client_of(app, OWNER).post(f"/api/runs/{run_id}/shares", json={})
     assert answer.status_code == 409 and "finished" in answer.get_json()["error"]
-    assert store.shares_of(run_id, owner=OWNER) == []
+    assert store.shares.of_run(run_id) == []
 
 
 @pytest.mark.parametrize("path", ["/api/runs/{run}/shares", "/api/runs/{run}/visibility",
@@ -86,9 +86,9 @@ def test_a_form_post_from_another_site_changes_nothing(site, path):
     form = {"upload_id": upload_id, "visibility": "public", "expires_in_days": "1"}
     answer = client_of(app, OWNER).post(path.format(run=run_id), data=form)
     assert answer.status_code == 415 and "JSON" in answer.get_json()["error"]
-    assert store.shares_of(run_id, owner=OWNER) == []
-    assert store.run(run_id, owner=OWNER)["visibility"] == "private"
-    assert len([r for r in store.runs_of(OWNER) if r["upload_id"] == upload_id]) == 1
+    assert store.shares.of_run(run_id) == []
+    assert store.runs.get(run_id, owner=OWNER).visibility == "private"
+    assert len([r for r in store.runs.of_owner(OWNER) if r.upload_id == upload_id]) == 1
 
 
 @pytest.mark.parametrize("headers", [{}, {"X-Forwarded-Host": "evil.example",
@@ -109,13 +109,13 @@ def test_a_link_is_built_on_the_public_url_never_on_the_host_header(site, header
 def test_only_the_owner_deletes_a_run_and_its_rows_and_files_go_together(site):
     app, store, settings = site
     run_id = run_of(store, upload(store, settings))
-    token = store.create_share(run_id, owner=OWNER)
+    token = store.shares.add(run_id)[0]
     assert client_of(app, OTHER).delete(f"/api/runs/{run_id}").status_code == 404
-    assert store.run(run_id) is not None
+    assert store.runs.get(run_id) is not None
     answer = client_of(app, OWNER).delete(f"/api/runs/{run_id}")
     assert answer.status_code == 200 and answer.get_json() == {"deleted": run_id}
-    assert store.run(run_id) is None and store.artifact(run_id, "rules.sql") is None
-    assert store.shared_run_id(token) is None
+    assert store.runs.get(run_id) is None and store.runs.artifact(run_id, "rules.sql") is None
+    assert store.shares.run_id_of(token) is None
     assert client_of(app, OWNER).get(f"/api/runs/{run_id}").status_code == 404
 
 
@@ -124,7 +124,7 @@ def test_an_active_run_is_not_deleted_until_cancelled(site):
     run_id = run_of(store, upload(store, settings), done=False)
     answer = client_of(app, OWNER).delete(f"/api/runs/{run_id}")
     assert answer.status_code == 409 and "cancel it first" in answer.get_json()["error"]
-    store.request_cancel(run_id, owner=OWNER)
+    store.queue.request_cancel(run_id, owner=OWNER)
     assert client_of(app, OWNER).delete(f"/api/runs/{run_id}").status_code == 200
 
 
@@ -135,13 +135,13 @@ def test_an_upload_a_queued_run_needs_is_kept_with_a_message(site):
     answer = client_of(app, OWNER).delete(f"/api/uploads/{upload_id}")
     assert answer.status_code == 409 and "still needs this upload" in answer.get_json()["error"]
     assert (settings.upload_dir / upload_id / "data.csv").exists()
-    store.request_cancel(run_id, owner=OWNER)
+    store.queue.request_cancel(run_id, owner=OWNER)
     assert client_of(app, OTHER).delete(f"/api/uploads/{upload_id}").status_code == 404
     assert client_of(app, OWNER).delete(f"/api/uploads/{upload_id}").get_json() == \
         {"deleted": upload_id}
-    assert store.upload(upload_id, owner=OWNER) is None
+    assert store.uploads.get(upload_id, owner=OWNER) is None
     assert not (settings.upload_dir / upload_id).exists()
-    assert store.run(run_id).upload_id is None
+    assert store.runs.get(run_id).upload_id is None
 
 
 def test_deleting_an_upload_keeps_the_results_of_its_finished_runs(site):
@@ -149,7 +149,7 @@ def test_deleting_an_upload_keeps_the_results_of_its_finished_runs(site):
     upload_id = upload(store, settings)
     run_id = run_of(store, upload_id)
     assert client_of(app, OWNER).delete(f"/api/uploads/{upload_id}").status_code == 200
-    assert store.run(run_id).status == "done" and store.result_json(run_id) == "{}"
+    assert store.runs.get(run_id).status == "done" and store.runs.result_json(run_id) == "{}"
 
 
 def test_the_run_pages_delete_takes_the_upload_unless_another_run_uses_it(site):
@@ -158,10 +158,10 @@ def test_the_run_pages_delete_takes_the_upload_unless_another_run_uses_it(site):
     first, second = run_of(store, shared_upload), run_of(store, shared_upload)
     alone = run_of(store, own_upload)
     kept = usecases.delete_run(store, settings, owner=OWNER, run_id=first, with_upload=True)
-    assert kept.upload_id is None and store.upload(shared_upload, owner=OWNER) is not None
+    assert kept.upload_id is None and store.uploads.get(shared_upload, owner=OWNER) is not None
     gone = usecases.delete_run(store, settings, owner=OWNER, run_id=alone, with_upload=True)
     assert gone.upload_id == own_upload and not (settings.upload_dir / own_upload).exists()
-    assert store.run(second) is not None
+    assert store.runs.get(second) is not None
 
 
 # --- quota -------------------------------------------------------------------------------------
@@ -220,14 +220,14 @@ def test_the_sweep_removes_old_folders_without_a_row_only(tmp_path, sqlite_store
 
 def _ended(store, settings, *, owner=OWNER) -> str:
     run_id = run_of(store, upload(store, settings, owner=owner), owner=owner, done=False)
-    store.request_cancel(run_id, owner=owner)
+    store.queue.request_cancel(run_id, owner=owner)
     return run_id
 
 
 def test_the_delete_button_is_the_owners_and_asks_first(site):
     app, store, settings = site
     run_id = _ended(store, settings)
-    store.set_visibility(run_id, owner=OWNER, visibility="public")
+    store.runs.set_visibility(run_id, owner=OWNER, visibility="public")
     for owner, shown in ((OWNER, True), (OTHER, False)):
         with app.server.test_request_context("/"):
             flask.session["uid"] = owner
@@ -240,16 +240,16 @@ def test_the_delete_button_is_the_owners_and_asks_first(site):
 def test_a_confirmed_delete_removes_the_run_and_its_upload_and_goes_home(site):
     app, store, settings = site
     run_id = _ended(store, settings)
-    upload_id = store.run(run_id).upload_id
+    upload_id = store.runs.get(run_id).upload_id
     with app.server.test_request_context("/"):
         flask.session["uid"] = OTHER
         with pytest.raises(PreventUpdate):
             delete_confirmed(1, ref={"run": run_id})
-    assert store.run(run_id) is not None
+    assert store.runs.get(run_id) is not None
     with app.server.test_request_context("/"):
         flask.session["uid"] = OWNER
         assert delete_confirmed(1, ref={"run": run_id}) == {"href": "/", "message": None}
-    assert store.run(run_id) is None and store.upload(upload_id, owner=OWNER) is None
+    assert store.runs.get(run_id) is None and store.uploads.get(upload_id, owner=OWNER) is None
     assert not (settings.upload_dir / upload_id).exists()
 
 

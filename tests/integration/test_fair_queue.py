@@ -20,7 +20,7 @@ ALICE, BOB, CAROL = "a" * 32, "b" * 32, "c" * 32
 
 def _queue(store, owner: str, *, second: int, upload_id=None) -> str:
     """A queued run of owner's created at 00:00:<second>, so the order is known."""
-    run_id = store.submit(owner=owner, title="t", options={}, upload_id=upload_id)
+    run_id = store.runs.submit(owner=owner, title="t", options={}, upload_id=upload_id)
     with store.engine.begin() as con:
         con.exec_driver_sql("UPDATE runs SET created_at = %s WHERE id = %s"
                             if store.url.startswith("postgresql") else
@@ -33,20 +33,20 @@ def test_a_second_users_run_is_taken_before_the_first_users_backlog(store):
     alice = [_queue(store, ALICE, second=i) for i in range(6)]
     bob = _queue(store, BOB, second=30)
     carol = _queue(store, CAROL, second=40)
-    taken = [store.claim("runner-1")["id"] for _ in range(5)]
+    taken = [store.queue.claim("runner-1").id for _ in range(5)]
     # round robin: each user with nothing running comes first, oldest run first
     assert taken == [alice[0], bob, carol, alice[1], alice[2]]
 
 
 def test_the_user_with_fewer_runs_running_goes_first_whoever_queued_first(store):
     alice = [_queue(store, ALICE, second=i) for i in range(3)]
-    assert store.claim("r")["id"] == alice[0]
+    assert store.queue.claim("r").id == alice[0]
     bob = [_queue(store, BOB, second=10 + i) for i in range(2)]
-    assert store.claim("r")["id"] == bob[0]          # alice has one running, bob none
-    assert store.claim("r")["id"] == alice[1]        # one each: the older run
-    assert store.fail(alice[0], "done") and store.fail(alice[1], "done")
-    assert store.claim("r")["id"] == alice[2]        # alice now has none running, bob one
-    assert store.claim("r")["id"] == bob[1] and store.claim("r") is None
+    assert store.queue.claim("r").id == bob[0]          # alice has one running, bob none
+    assert store.queue.claim("r").id == alice[1]        # one each: the older run
+    assert store.queue.fail(alice[0], "done") and store.queue.fail(alice[1], "done")
+    assert store.queue.claim("r").id == alice[2]        # alice now has none running, bob one
+    assert store.queue.claim("r").id == bob[1] and store.queue.claim("r") is None
 
 
 def test_a_run_with_damaged_options_fails_with_its_own_message(store):
@@ -55,18 +55,18 @@ def test_a_run_with_damaged_options_fails_with_its_own_message(store):
     with store.engine.begin() as con:
         con.exec_driver_sql("UPDATE runs SET options = '{not json' WHERE id = "
                             + ("%s" if store.url.startswith("postgresql") else "?"), (broken,))
-    assert store.claim("r")["id"] == good
+    assert store.queue.claim("r").id == good
     with store.engine.begin() as con:
         status, message = con.exec_driver_sql(
             "SELECT status, message FROM runs WHERE id = "
             + ("%s" if store.url.startswith("postgresql") else "?"), (broken,)).one()
     assert status == "failed" and message == DAMAGED_OPTIONS
-    assert store.claim("r") is None
+    assert store.queue.claim("r") is None
 
 
 def _upload(store, owner: str) -> str:
-    return store.add_upload(owner=owner, filename="c.csv", path="/nonexistent/c.csv",
-                            size_bytes=10, preview=None, error=None)
+    return store.uploads.add(owner=owner, filename="c.csv", path="/nonexistent/c.csv",
+                             size_bytes=10, preview=None, error=None).id
 
 
 def test_a_run_beyond_the_queued_quota_is_refused_until_one_starts(store):
@@ -83,7 +83,7 @@ def test_a_run_beyond_the_queued_quota_is_refused_until_one_starts(store):
     assert refused.value.status == 429 and "3 runs waiting" in refused.value.message
     assert store.queue.queued_count(ALICE) == 3
     submit(owner=BOB, up=_upload(store, BOB))          # another user is not held back
-    assert {store.claim("r")["owner"] for _ in range(2)} == {ALICE, BOB}
+    assert {store.queue.claim("r").owner for _ in range(2)} == {ALICE, BOB}
     submit()                                           # one started: room for one more
     assert store.queue.queued_count(ALICE) == 3
 
@@ -117,22 +117,22 @@ def _corrupt(store, table: str, column: str, value, key: str, ident: str) -> Non
 
 def test_damaged_options_preview_and_files_read_as_missing_with_a_message(store):
     from service.repositories.records import DAMAGED_PREVIEW
-    upload_id = store.add_upload(owner=ALICE, filename="c.csv", path="/x", size_bytes=1,
-                                 preview={"columns": []}, error=None)
+    upload_id = store.uploads.add(owner=ALICE, filename="c.csv", path="/x", size_bytes=1,
+                                  preview={"columns": []}, error=None).id
     run_id = _queue(store, ALICE, second=1, upload_id=upload_id)
     with store.engine.begin() as con:
         con.exec_driver_sql("UPDATE runs SET status = 'running' WHERE id = "
                             + ("%s" if store.url.startswith("postgresql") else "?"), (run_id,))
-    assert store.finish(run_id, result_json="{}", files={"rules.sql": b"SELECT 1"}, message="ok")
+    assert store.queue.finish(run_id, result_json="{}", files={"rules.sql": b"SELECT 1"}, message="ok")
     _corrupt(store, "runs", "options", "[1, 2", "id", run_id)
     _corrupt(store, "uploads", "preview", "{\"columns\": [", "id", upload_id)
     _corrupt(store, "artifacts", "content", b"not gzip at all", "run_id", run_id)
-    assert store.run(run_id)["options"] == {} and store.run(run_id)["status"] == "done"
-    upload = store.upload(upload_id, owner=ALICE)
-    assert upload["preview"] is None and upload["error"] == DAMAGED_PREVIEW
-    assert store.artifact(run_id, "rules.sql") is None
+    assert store.runs.get(run_id).options == {} and store.runs.get(run_id).status == "done"
+    upload = store.uploads.get(upload_id, owner=ALICE)
+    assert upload.preview is None and upload.error == DAMAGED_PREVIEW
+    assert store.runs.artifact(run_id, "rules.sql") is None
     other = _queue(store, BOB, second=2)              # other users' rows are untouched
-    assert store.run(other)["options"] == usecases.RunOptions().to_stored()
+    assert store.runs.get(other).options == usecases.RunOptions().to_stored()
 
 
 def test_concurrent_submissions_never_queue_more_than_the_quota(store):
@@ -174,8 +174,8 @@ def test_the_run_button_says_when_the_quota_is_hit(tmp_path):
     store = app.server.extensions["clearseg"]["store"]
     path = tmp_path / "customers.csv"
     make_customers(60, seed=0)[0].to_csv(path, index=False)
-    upload_id = store.add_upload(owner=ALICE, filename="customers.csv", path=str(path),
-                                 size_bytes=1, preview=build_preview(path), error=None)
+    upload_id = store.uploads.add(owner=ALICE, filename="customers.csv", path=str(path),
+                                  size_bytes=1, preview=build_preview(path), error=None).id
     form = {"features": ["age", "annual_income"], "id_column": "customer_id", "orders": False, "order_fields": {},
             "as_of": "", "method": "kmeans", "k": "3", "depth": "3", "seed": 0, "roles": []}
     with app.server.test_request_context("/", base_url="http://clearseg.example"):

@@ -382,11 +382,11 @@ def store(tmp_path) -> RunStore:
 
 def claimed_run(store: RunStore, path, filename: str) -> str:
     """A run of the file taken by a runner, as if the API had sent it on whatever its preview."""
-    upload_id = store.add_upload(owner="alice", filename=filename, path=str(path),
-                                 size_bytes=path.stat().st_size, preview=None, error=None)
-    run_id = store.submit(owner="alice", title=filename, upload_id=upload_id,
-                          options={"source": filename})
-    assert store.claim("runner")["id"] == run_id
+    upload_id = store.uploads.add(owner="alice", filename=filename, path=str(path),
+                                  size_bytes=path.stat().st_size, preview=None, error=None).id
+    run_id = store.runs.submit(owner="alice", title=filename, upload_id=upload_id,
+                               options={"source": filename})
+    assert store.queue.claim("runner").id == run_id
     return run_id
 
 
@@ -402,9 +402,9 @@ def test_a_hostile_file_sent_to_a_run_fails_it_with_the_same_message(tmp_path, s
     make(path)
     run_id = claimed_run(store, path, filename)
     execute(store, run_id, upload_path=str(path), settings=Settings.from_env({}))
-    run = store.run(run_id)
-    assert run["status"] == "failed" and run["message"].startswith(f"'{filename}' ")
-    assert re.search(expected, run["message"]), run["message"]
+    run = store.runs.get(run_id)
+    assert run.status == "failed" and run.message.startswith(f"'{filename}' ")
+    assert re.search(expected, run.message), run.message
 
 
 def test_a_table_that_grows_past_the_preview_is_refused_by_the_runs_size_check(tmp_path, store):
@@ -416,7 +416,7 @@ def test_a_table_that_grows_past_the_preview_is_refused_by_the_runs_size_check(t
     run_id = claimed_run(store, path, "grows.parquet")
     execute(store, run_id, upload_path=str(path), settings=Settings.from_env({}))
     rows = MAX_CELLS // 2 + 1
-    assert store.run(run_id)["message"] == (
+    assert store.runs.get(run_id).message == (
         f"'grows.parquet' has {rows:,} rows of 2 columns ({2 * rows:,} values); a run reads at "
         f"most {MAX_CELLS:,} values: upload a sample of the rows or fewer columns")
 
@@ -425,17 +425,17 @@ def test_a_file_that_expands_past_the_runs_memory_fails_the_run_with_a_message(t
     """Within the size check but 2 GB once read: the run's own process hits its memory limit."""
     path = tmp_path / "expands.parquet"
     expanding_parquet(path)
-    upload_id = store.add_upload(owner="alice", filename="expands.parquet", path=str(path),
-                                 size_bytes=path.stat().st_size, preview=None, error=None)
-    run_id = store.submit(owner="alice", title="x", upload_id=upload_id, options={})
+    upload_id = store.uploads.add(owner="alice", filename="expands.parquet", path=str(path),
+                                  size_bytes=path.stat().st_size, preview=None, error=None).id
+    run_id = store.runs.submit(owner="alice", title="x", upload_id=upload_id, options={})
     settings = Settings.from_env({"CLEARSEG_RUN_MEMORY_MB": "1200"})
     runner = Runner(store, concurrency=1, settings=settings)
     runner.step()
     runner.children[run_id].wait(timeout=120)
     runner.step()
-    run = store.run(run_id)
-    assert run["status"] == "failed" and run_id not in runner.children
-    assert run["message"] == ("the table does not fit in the run's memory (1,200 MB): use fewer "
+    run = store.runs.get(run_id)
+    assert run.status == "failed" and run_id not in runner.children
+    assert run.message == ("the table does not fit in the run's memory (1,200 MB): use fewer "
                               "rows or features")
 
 
@@ -451,6 +451,6 @@ def test_an_upload_name_with_control_characters_is_stored_cleaned_on_postgresql(
     record = store_upload(pg, settings, owner="alice", filename="cust\x00omers\r\n\x1b[31m.csv",
                           save=lambda path: path.write_bytes(TABLE.to_csv(index=False).encode()))
     assert record.filename == "customers[31m.csv" and record.error is None
-    assert pg.upload(record.id, owner="alice")["filename"] == "customers[31m.csv"
+    assert pg.uploads.get(record.id, owner="alice").filename == "customers[31m.csv"
     assert [p.name for p in (tmp_path / "uploads").iterdir()] == [record.id]
     pg.engine.dispose()

@@ -36,10 +36,10 @@ def _submit(store: RunStore, tmp_path, *, name: str = "c", options=None, path=No
         path = tmp_path / f"{name}.csv"
         if not path.exists():
             make_customers(400, seed=0)[0].to_csv(path, index=False)
-    up = store.add_upload(owner="alice", filename=path.name, path=str(path),
-                          size_bytes=path.stat().st_size, preview=None, error=None)
-    return store.submit(owner="alice", title=path.name, upload_id=up,
-                        options=options or {"method": "kmeans", "k": 3, "seed": 0})
+    up = store.uploads.add(owner="alice", filename=path.name, path=str(path),
+                           size_bytes=path.stat().st_size, preview=None, error=None).id
+    return store.runs.submit(owner="alice", title=path.name, upload_id=up,
+                             options=options or {"method": "kmeans", "k": 3, "seed": 0})
 
 
 class _Serving:
@@ -73,35 +73,35 @@ def test_more_jobs_than_the_limit_queue_and_all_finish(store, tmp_path):
     with _Serving(Runner(store, concurrency=2, poll_seconds=0.1)):
         def finished():
             nonlocal peak
-            peak = max(peak, store.count("running"))
-            return all(store.run(i)["status"] in ("done", "failed") for i in ids)
+            peak = max(peak, store.runs.count("running"))
+            return all(store.runs.get(i).status in ("done", "failed") for i in ids)
         assert _wait(finished, every=0.05)
-    assert [store.run(i)["status"] for i in ids] == ["done"] * 5
+    assert [store.runs.get(i).status for i in ids] == ["done"] * 5
     assert 1 <= peak <= 2
-    result = json.loads(store.result_json(ids[0]))
+    result = json.loads(store.runs.result_json(ids[0]))
     assert result["k_selection"]["chosen_k"] == 3
-    assert store.artifact(ids[0], "rules.sql").startswith(b"-- Clearseg rules")
-    assert b"segment_name" in store.artifact(ids[0], "assignments.csv")
+    assert store.runs.artifact(ids[0], "rules.sql").startswith(b"-- Clearseg rules")
+    assert b"segment_name" in store.runs.artifact(ids[0], "assignments.csv")
 
 
 def test_bad_upload_fails_with_its_message(store, tmp_path):
     path = tmp_path / "empty.csv"
     path.write_text("")
-    up = store.add_upload(owner="alice", filename="empty.csv", path=str(path), size_bytes=0,
-                          preview=None, error=None)
-    run_id = store.submit(owner="alice", title="empty.csv", upload_id=up, options={})
+    up = store.uploads.add(owner="alice", filename="empty.csv", path=str(path), size_bytes=0,
+                           preview=None, error=None).id
+    run_id = store.runs.submit(owner="alice", title="empty.csv", upload_id=up, options={})
     with _Serving(Runner(store, concurrency=1, poll_seconds=0.1)):
-        assert _wait(lambda: store.run(run_id)["status"] == "failed")
-    assert "is empty" in store.run(run_id)["message"]
+        assert _wait(lambda: store.runs.get(run_id).status == "failed")
+    assert "is empty" in store.runs.get(run_id).message
 
 
 def test_cancel_stops_a_running_job(store, tmp_path, big_csv):
     run_id = _submit(store, tmp_path, path=big_csv, options={"method": "hierarchical"})
     with _Serving(Runner(store, concurrency=1, poll_seconds=0.1)):
-        assert _wait(lambda: store.run(run_id)["status"] == "running")
-        assert store.request_cancel(run_id, owner="alice")
-        assert _wait(lambda: store.run(run_id)["status"] == "cancelled", timeout=60)
-    assert store.result_json(run_id) is None
+        assert _wait(lambda: store.runs.get(run_id).status == "running")
+        assert store.queue.request_cancel(run_id, owner="alice")
+        assert _wait(lambda: store.runs.get(run_id).status == "cancelled", timeout=60)
+    assert store.runs.result_json(run_id) is None
 
 
 def test_a_killed_job_process_is_marked_failed_and_can_run_again(store, tmp_path, big_csv):
@@ -110,26 +110,26 @@ def test_a_killed_job_process_is_marked_failed_and_can_run_again(store, tmp_path
     with _Serving(Runner(store, concurrency=2, poll_seconds=0.1)) as runner:
         assert _wait(lambda: run_id in runner.children)
         os.kill(runner.children[run_id].pid, signal.SIGKILL)
-        assert _wait(lambda: store.run(run_id)["status"] == "failed", timeout=60)
-        assert _wait(lambda: store.run(other)["status"] == "done")
-    assert "ended unexpectedly" in store.run(run_id)["message"]
-    assert store.retry(run_id, owner="alice") and store.run(run_id)["status"] == "queued"
+        assert _wait(lambda: store.runs.get(run_id).status == "failed", timeout=60)
+        assert _wait(lambda: store.runs.get(other).status == "done")
+    assert "ended unexpectedly" in store.runs.get(run_id).message
+    assert store.queue.retry(run_id, owner="alice") and store.runs.get(run_id).status == "queued"
 
 
 def test_runner_start_marks_runs_left_running_by_a_crash_failed(store, tmp_path):
     run_id = _submit(store, tmp_path)
-    store.claim("crashed-runner")
+    store.queue.claim("crashed-runner")
     stop = threading.Event()
     stop.set()  # recover, then return at once
     Runner(store, concurrency=1).serve(stop, recover_all=True)
-    run = store.run(run_id)
-    assert run["status"] == "failed" and "crash or restart" in run["message"]
+    run = store.runs.get(run_id)
+    assert run.status == "failed" and "crash or restart" in run.message
 
 
 def test_a_second_runner_leaves_runs_with_a_live_heartbeat_alone(store, tmp_path):
     run_id = _submit(store, tmp_path)
-    store.claim("other-runner")
+    store.queue.claim("other-runner")
     stop = threading.Event()
     stop.set()
     Runner(store, concurrency=1).serve(stop)
-    assert store.run(run_id)["status"] == "running"
+    assert store.runs.get(run_id).status == "running"

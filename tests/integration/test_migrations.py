@@ -43,8 +43,8 @@ def test_a_database_made_by_create_all_is_stamped_and_keeps_its_rows(tmp_path):
     with store.reading() as con:
         assert current(con) == head()
         assert compare_metadata(MigrationContext.configure(con), metadata) == []
-    old = store.run("r" * 32)
-    assert (old["title"], old["visibility"]) == ("old run", "private")
+    old = store.runs.get("r" * 32)
+    assert (old.title, old.visibility) == ("old run", "private")
 
 
 def test_the_migrate_command_reports_what_it_did(tmp_path, capsys):

@@ -30,9 +30,9 @@ def store(tmp_path) -> RunStore:
 def _submit(store: RunStore, tmp_path) -> str:
     path = tmp_path / "c.csv"
     make_customers(300, seed=0)[0].to_csv(path, index=False)
-    up = store.add_upload(owner="alice", filename="c.csv", path=str(path),
-                          size_bytes=path.stat().st_size, preview=None, error=None)
-    return store.submit(owner="alice", title="c.csv", upload_id=up, options={"k": 3})
+    up = store.uploads.add(owner="alice", filename="c.csv", path=str(path),
+                           size_bytes=path.stat().st_size, preview=None, error=None).id
+    return store.runs.submit(owner="alice", title="c.csv", upload_id=up, options={"k": 3})
 
 
 def _runner(store: RunStore, **limits) -> Runner:
@@ -44,8 +44,8 @@ def _settle(runner: Runner, run_id: str, *, rounds: int = 600) -> dict:
     for _ in range(rounds):
         runner.step()
         proc = runner.children.get(run_id)
-        if proc is None and runner.store.run(run_id)["status"] not in ("queued", "running"):
-            return runner.store.run(run_id)
+        if proc is None and runner.store.runs.get(run_id).status not in ("queued", "running"):
+            return runner.store.runs.get(run_id)
         if proc is not None:
             try:
                 proc.wait(timeout=0.1)
@@ -80,8 +80,8 @@ def test_a_run_over_its_cpu_time_is_stopped_with_a_message(store, tmp_path):
     assert store.url not in cmdline and "limits.db" not in cmdline
     assert _address_space_limit(proc.pid, proc) == str(3000 * 2**20)
     run = _settle(runner, run_id)
-    assert run["status"] == "failed" and "used up its CPU time (1 s)" in run["message"]
-    assert store.result_json(run_id) is None
+    assert run.status == "failed" and "used up its CPU time (1 s)" in run.message
+    assert store.runs.result_json(run_id) is None
 
 
 def test_a_run_over_its_wall_time_is_failed_and_its_process_ended(store, tmp_path):
@@ -90,7 +90,7 @@ def test_a_run_over_its_wall_time_is_failed_and_its_process_ended(store, tmp_pat
     runner.step()
     proc = runner.children[run_id]
     run = _settle(runner, run_id)
-    assert run["status"] == "failed" and "longer than its time limit (0.3 s)" in run["message"]
+    assert run.status == "failed" and "longer than its time limit (0.3 s)" in run.message
     assert proc.poll() is not None and run_id not in runner.children
 
 
@@ -108,10 +108,10 @@ def _stubborn_child() -> subprocess.Popen:
 def test_cancel_sends_sigterm_then_sigkill_after_the_grace_period(store, tmp_path, grace):
     run_id = _submit(store, tmp_path)
     runner = _runner(store, cancel_grace_seconds=grace)
-    assert store.claim(runner.runner_id)["id"] == run_id
+    assert store.queue.claim(runner.runner_id).id == run_id
     proc = runner.children[run_id] = _stubborn_child()
     try:
-        assert store.request_cancel(run_id, owner="alice")
+        assert store.queue.request_cancel(run_id, owner="alice")
         runner.enforce_cancels()                # SIGTERM: ignored
         assert proc.poll() is None and run_id in runner.stopping
         runner.enforce_cancels()                # SIGKILL once the grace period is over
@@ -120,7 +120,7 @@ def test_cancel_sends_sigterm_then_sigkill_after_the_grace_period(store, tmp_pat
             return
         assert proc.wait(timeout=30) == -signal.SIGKILL
         runner.reap()
-        assert store.run(run_id)["status"] == "cancelled" and run_id not in runner.children
+        assert store.runs.get(run_id).status == "cancelled" and run_id not in runner.children
     finally:
         proc.kill()
         proc.wait()

@@ -107,8 +107,8 @@ def test_the_store_refuses_bad_options_and_queues_nothing(tmp_path):
     store = RunStore(f"sqlite:///{tmp_path / 's.db'}")
     store.create_schema()
     with pytest.raises(OptionError, match="^roles: "):
-        store.submit(owner=OWNER, title="t", options={"roles": ["x"]}, upload_id=None)
-    assert store.runs_of(OWNER) == []
+        store.runs.submit(owner=OWNER, title="t", options={"roles": ["x"]}, upload_id=None)
+    assert store.runs.of_owner(OWNER) == []
 
 
 # --- the JSON API --------------------------------------------------------------------------------
@@ -127,8 +127,8 @@ def api(tmp_path_factory):
                         ("orders.csv", make_orders(30, seed=2))):
         path = root / name
         table.to_csv(path, index=False)
-        uploads.append(store.add_upload(owner=OWNER, filename=name, path=str(path), size_bytes=1,
-                                        preview=build_preview(path), error=None))
+        uploads.append(store.uploads.add(owner=OWNER, filename=name, path=str(path), size_bytes=1,
+                                         preview=build_preview(path), error=None).id)
     client = app.server.test_client()
     with client.session_transaction() as session:
         session["uid"] = OWNER
@@ -137,9 +137,9 @@ def api(tmp_path_factory):
 
 def post_run(api, **body):
     client, store, customers, _ = api
-    before = len(store.runs_of(OWNER))
+    before = len(store.runs.of_owner(OWNER))
     response = client.post("/api/runs", json={"upload_id": customers, **body})
-    queued = len(store.runs_of(OWNER)) - before
+    queued = len(store.runs.of_owner(OWNER)) - before
     return response, queued
 
 
@@ -183,13 +183,13 @@ def test_a_good_request_is_queued_with_its_checked_options(api):
                                               "features": ["age", "annual_income"],
                                               "roles": {"age": "categorical"}, "max_depth": None})
     assert response.status_code == 201
-    stored = store.run(response.get_json()["id"])["options"]
+    stored = store.runs.get(response.get_json()["id"]).options
     assert (stored["k"], stored["seed"], stored["max_depth"], stored["features"], stored["roles"],
             stored["source"]) == (4, 3, 3, ["age", "annual_income"], {"age": "categorical"},
                                   "customers.csv")
     response = client.post("/api/runs", json={"upload_id": orders, "orders": True})
     assert response.status_code == 201
-    logged = store.run(response.get_json()["id"])["options"]["orders"]
+    logged = store.runs.get(response.get_json()["id"]).options["orders"]
     assert (logged["customer"], logged["date"], logged["amount"]) == (
         "customer_id", "order_date", "amount")
 

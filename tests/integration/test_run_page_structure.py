@@ -12,6 +12,7 @@ import io
 import json
 import sqlite3
 from contextlib import contextmanager
+from dataclasses import replace
 from datetime import datetime, timedelta, timezone
 
 import flask
@@ -30,6 +31,7 @@ from segmentation.outputs import csv_text, rules_sql
 from segmentation.pipeline import RunOptions, run_segmentation
 from segmentation.result import RunResult
 from segmentation.synthetic import make_customers
+from service.repositories import RunRecord
 from service.settings import Settings
 
 OWNER, OTHER = "c" * 32, "d" * 32
@@ -89,13 +91,13 @@ def site(tmp_path_factory):
     store = app.server.extensions["clearseg"]["store"]
     made = []
     for result in (without_structure(output.result), with_structure(output.result)):
-        run_id = store.submit(owner=OWNER, title="customers.csv", upload_id=None,
-                              options={"method": "kmeans"})
-        assert store.claim("test")["id"] == run_id
-        store.finish(run_id, result_json=result.to_json(), message="done",
-                     files={"rules.sql": rules_sql(result).encode(),
-                            "report.html": b"<html>stored</html>",
-                            "assignments.csv": csv_text(output.assignments).encode()})
+        run_id = store.runs.submit(owner=OWNER, title="customers.csv", upload_id=None,
+                                   options={"method": "kmeans"})
+        assert store.queue.claim("test").id == run_id
+        store.queue.finish(run_id, result_json=result.to_json(), message="done",
+                           files={"rules.sql": rules_sql(result).encode(),
+                                  "report.html": b"<html>stored</html>",
+                                  "assignments.csv": csv_text(output.assignments).encode()})
         made.append(run_id)
     return app, made[0], made[1], with_structure(output.result), table
 
@@ -185,7 +187,7 @@ def test_the_owner_renames_a_segment_and_every_export_and_the_share_view_use_the
     name = '=HYPERLINK("x") Big, "quoted"\nspenders; -- DROP'
     with session_of(app, OWNER):
         stored, message = rename_segment({"run": run_id}, segment_id=2, text=name)
-        token = app.server.extensions["clearseg"]["store"].create_share(run_id, owner=OWNER)
+        token = app.server.extensions["clearseg"]["store"].shares.add(run_id)[0]
         layout = run.layout(run_id=run_id)
     clean = '=HYPERLINK("x") Big, "quoted" spenders; -- DROP'
     assert stored == clean and message.startswith("Saved")
@@ -265,10 +267,10 @@ def test_anyone_with_the_address_warns_about_row_level_downloads(site):
     assert warn_public("private") is None
     assert "download its row-level files" in text_of(warn_public("public"))
     store = app.server.extensions["clearseg"]["store"]
-    store.set_visibility(run_id, owner=OWNER, visibility="public")
+    store.runs.set_visibility(run_id, owner=OWNER, visibility="public")
     with session_of(app, OTHER):
         note = strings(run.layout(run_id=run_id))
-    store.set_visibility(run_id, owner=OWNER, visibility="private")
+    store.runs.set_visibility(run_id, owner=OWNER, visibility="private")
     assert "A run its owner opened to anyone with the address: read-only." in note
     assert "A public demo run: read-only." not in note
 
@@ -276,10 +278,14 @@ def test_anyone_with_the_address_warns_about_row_level_downloads(site):
 def test_progress_shows_the_time_elapsed():
     now = datetime(2026, 12, 1, 12, 0, 0, tzinfo=timezone.utc)
     started = (now - timedelta(seconds=65)).isoformat()
-    running = {"status": "running", "created_at": started, "started_at": started,
-               "progress": 0.4, "stage": "clustering"}
+    queued = RunRecord(id="r" * 32, owner=OWNER, upload_id=None, title="t", visibility="private",
+                       options={}, status="queued", stage="", progress=0.0, message="",
+                       cancel_requested=False, runner=None, attempts=0,
+                       created_at=(now - timedelta(seconds=7)).isoformat(), started_at=None,
+                       finished_at=None, heartbeat_at=None)
+    running = replace(queued, status="running", created_at=started, started_at=started,
+                      progress=0.4, stage="clustering")
     assert elapsed_text(running, now=now) == "1 min 05 s elapsed"
-    queued = {"status": "queued", "created_at": (now - timedelta(seconds=7)).isoformat()}
     assert elapsed_text(queued, now=now) == "in the queue for 7 s"
     card = progress_card(running, can_cancel=False)
     assert find(card, page_ids.RUN_ELAPSED).children.endswith("elapsed")

@@ -47,11 +47,11 @@ def shared(tmp_path_factory):
     store = app.server.extensions["clearseg"]["store"]
     table = uploaded_table()
     output = run_segmentation(table, options=RunOptions(id_column="customer_id", seed=0))
-    run_id = store.submit(owner=OWNER, title="customers.csv", options={}, upload_id=None)
-    assert store.claim("test")["id"] == run_id
-    assert store.finish(run_id, result_json=output.result.to_json(), message="done",
-                        files={"rules.sql": rules_sql(output.result).encode()})
-    token = store.create_share(run_id, owner=OWNER)
+    run_id = store.runs.submit(owner=OWNER, title="customers.csv", options={}, upload_id=None)
+    assert store.queue.claim("test").id == run_id
+    assert store.queue.finish(run_id, result_json=output.result.to_json(), message="done",
+                              files={"rules.sql": rules_sql(output.result).encode()})
+    token = store.shares.add(run_id)[0]
     return app, run_id, token, table
 
 

@@ -29,20 +29,20 @@ def test_the_preview_names_the_upload(stored):
 def test_a_failed_run_names_the_upload(stored, tmp_path):
     store = RunStore(f"sqlite:///{tmp_path / 'jobs.db'}")
     store.create_schema()
-    upload = store.add_upload(owner="alice", filename=ORIGINAL, path=str(stored), size_bytes=0,
-                              preview=None, error=None)
-    run_id = store.submit(owner="alice", title=ORIGINAL, upload_id=upload,
-                          options={"source": ORIGINAL})
+    upload = store.uploads.add(owner="alice", filename=ORIGINAL, path=str(stored), size_bytes=0,
+                               preview=None, error=None).id
+    run_id = store.runs.submit(owner="alice", title=ORIGINAL, upload_id=upload,
+                               options={"source": ORIGINAL})
     stop = threading.Event()
     runner = threading.Thread(target=Runner(store, concurrency=1, poll_seconds=0.1).serve,
                               args=(stop,), daemon=True)
     runner.start()
     try:
         end = time.monotonic() + 120
-        while store.run(run_id)["status"] not in ("failed", "done") and time.monotonic() < end:
+        while store.runs.get(run_id).status not in ("failed", "done") and time.monotonic() < end:
             time.sleep(0.2)
     finally:
         stop.set()
         runner.join(timeout=30)
-    message = store.run(run_id)["message"]
+    message = store.runs.get(run_id).message
     assert f"'{ORIGINAL}' is empty" in message and "data.csv" not in message

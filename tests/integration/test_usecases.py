@@ -38,7 +38,7 @@ def test_submit_run_queues_the_owners_upload_and_returns_a_frozen_record(sqlite_
                               options_for=_options(k=3))
     assert isinstance(run, RunRecord) and (run.status, run.owner, run.upload_id) == \
         ("queued", OWNER, upload_id)
-    assert run.options["k"] == 3 and run["status"] == "queued"
+    assert run.options["k"] == 3 and run.status == "queued"
     with pytest.raises(FrozenInstanceError):
         run.status = "done"
 
@@ -123,6 +123,10 @@ def test_a_share_is_made_revoked_and_opened_through_the_use_cases(sqlite_store, 
     assert link.url == f"http://localhost:8050/share/{link.token}"
     assert isinstance(link.share, ShareRecord) and link.share.expires_at is not None
     assert usecases.open_share(sqlite_store, settings, token=link.token).id == run_id
+    with pytest.raises(UseCaseError) as not_theirs:
+        usecases.create_share(sqlite_store, settings, owner=OTHER, run_id=run_id,
+                              request_base="http://localhost/")
+    assert not_theirs.value.status == 404 and len(sqlite_store.shares.of_run(run_id)) == 1
     with pytest.raises(UseCaseError):
         usecases.revoke_share(sqlite_store, owner=OTHER, run_id=run_id, share_id=link.share.id)
     revoked = usecases.revoke_share(sqlite_store, owner=OWNER, run_id=run_id,
