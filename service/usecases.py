@@ -100,7 +100,7 @@ def store_upload(store: RunStore, settings: Settings, *, owner: str, filename: s
         size = path.stat().st_size
         _check_quota(store, settings, owner=owner, adding=size)
         return store.uploads.add(owner=owner, filename=name or "upload", path=str(path),
-                                 size_bytes=size, upload_id=upload_id)
+                                 size_bytes=size, upload_id=upload_id, pending=True)
     except BaseException:
         shutil.rmtree(folder, ignore_errors=True)
         raise
@@ -215,11 +215,14 @@ def retry_run(store: RunStore, *, owner: str, run_id,
     run = _own_run(store, owner=owner, run_id=run_id)
     if run.status not in ("failed", "cancelled"):
         raise UseCaseError("only a failed or cancelled run can run again", status=409)
-    _check_queue(store, settings, owner=owner)
+    limit = _check_queue(store, settings, owner=owner)
     if run.upload_id is None or store.uploads.get(run.upload_id, owner=owner) is None:
         raise UseCaseError("the uploaded file of this run was deleted: upload it again",
                            status=409)
-    if not store.queue.retry(run.id, owner=owner):
+    outcome = store.queue.retry(run.id, owner=owner, limit=limit)
+    if outcome == "over quota":                     # raced past the check: put back as it was
+        raise _queue_full(limit)
+    if outcome != "queued":
         raise UseCaseError("this run changed just now: reload the page", status=409)
     return store.runs.get(run.id)
 

@@ -158,14 +158,25 @@ class QueueRepository:
             return bool(con.execute(select(runs.c.cancel_requested)
                                     .where(runs.c.id == run_id)).scalar())
 
-    def retry(self, run_id: str, *, owner: str) -> bool:
-        """Queue a failed or cancelled run again."""
+    def retry(self, run_id: str, *, owner: str, limit: int | None = None) -> str:
+        """Queue a failed or cancelled run again: "queued", or "changed" when it is not (any
+        more) failed or cancelled, or "over quota" when the owner would have more than `limit`
+        waiting (a retry that raced past the quota check is put back as it was)."""
+        ended = (runs.c.id == run_id, runs.c.owner == owner,
+                 runs.c.status.in_(("failed", "cancelled")))
+        kept = (runs.c.status, runs.c.stage, runs.c.progress, runs.c.message, runs.c.finished_at)
         with self.db.engine.begin() as con:
-            return con.execute(update(runs).where(runs.c.id == run_id, runs.c.owner == owner,
-                                                  runs.c.status.in_(("failed", "cancelled")))
-                               .values(status="queued", stage="", progress=0.0, runner=None,
-                                       cancel_requested=False, message="waiting for a free runner",
-                                       finished_at=None)).rowcount == 1
+            before = con.execute(select(*kept).where(*ended)).mappings().first()
+            if before is None or not con.execute(update(runs).where(*ended).values(
+                    status="queued", stage="", progress=0.0, runner=None, cancel_requested=False,
+                    message="waiting for a free runner", finished_at=None)).rowcount:
+                return "changed"
+        if limit is None or self.queued_count(owner) <= limit:
+            return "queued"
+        with self.db.engine.begin() as con:
+            con.execute(update(runs).where(runs.c.id == run_id, runs.c.status == "queued",
+                                           runs.c.runner.is_(None)).values(**before))
+        return "over quota"
 
     def beat(self, runner_id: str, host: str, run_ids: list[str]) -> None:
         """A runner's heartbeat, and its running jobs'."""

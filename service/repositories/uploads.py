@@ -27,10 +27,10 @@ class UploadRepository:
 
     def add(self, *, owner: str, filename: str, path: str, size_bytes: int,
             preview: dict | None = None, error: str | None = None,
-            upload_id: str | None = None) -> UploadRecord:
-        """Record an upload whose file is already saved at `path`; without a preview or an error
-        it waits for a runner to read it."""
-        state = DONE if preview is not None or error else PENDING
+            upload_id: str | None = None, pending: bool = False) -> UploadRecord:
+        """Record an upload whose file is already saved at `path`: `pending`, it waits for a
+        runner to read it; otherwise it is read (its preview or error given)."""
+        state = PENDING if pending else DONE
         record = UploadRecord(id=upload_id or new_id(), owner=owner, filename=filename, path=path,
                               size_bytes=int(size_bytes), created_at=now_iso(), preview=preview,
                               error=error, preview_state=state)

@@ -159,6 +159,39 @@ def test_concurrent_submissions_never_queue_more_than_the_quota(store):
     assert store.queue.queued_count(ALICE) == outcomes.count("queued") <= 3
 
 
+def test_concurrent_retries_never_queue_more_than_the_quota(store):
+    """Eight failed runs retried at once against a quota of 3: at most 3 are queued again, and
+    every other one is left failed with its own message."""
+    import threading
+    settings = Settings.from_env({"CLEARSEG_MAX_QUEUED_PER_USER": "3"})
+    upload_id, start = _upload(store, ALICE), threading.Barrier(8)
+    failed = []
+    for index in range(8):
+        run_id = store.runs.submit(owner=ALICE, title="t", options={}, upload_id=upload_id)
+        assert store.queue.claim("r").id == run_id
+        assert store.queue.fail(run_id, f"failure {index}", runner="r")
+        failed.append(run_id)
+    outcomes: list = []
+
+    def retry(run_id):
+        start.wait()
+        try:
+            usecases.retry_run(store, owner=ALICE, run_id=run_id, settings=settings)
+            outcomes.append("queued")
+        except UseCaseError as exc:
+            outcomes.append(exc.status)
+    threads = [threading.Thread(target=retry, args=(run_id,)) for run_id in failed]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    assert len(outcomes) == 8 and set(outcomes) <= {"queued", 429}
+    assert store.queue.queued_count(ALICE) == outcomes.count("queued") <= 3
+    for index, run_id in enumerate(failed):
+        run = store.runs.get(run_id)
+        assert run.status == "queued" or (run.status, run.message) == ("failed", f"failure {index}")
+
+
 def test_the_run_button_says_when_the_quota_is_hit(tmp_path):
     """The form shows the same message beside the button and opens no run page."""
     import flask
