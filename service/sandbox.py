@@ -23,6 +23,7 @@ import traceback
 from segmentation.errors import InputError
 
 RESULT_MAX_BYTES = 64 * 1024 * 1024  # also the most the child may write to any file
+JOB_NICENESS = 10   # a run yields the cores to the web workers whenever they need them
 _BOOT = ("import pickle, sys; boot = pickle.load(sys.stdin.buffer); sys.path[:] = boot['path']; "
          f"from {__name__} import _child_main; _child_main(boot)")
 _PR_SET_DUMPABLE = 4
@@ -237,9 +238,11 @@ def _limit_self(*, memory_bytes: int, seconds: float) -> None:
 
 def limit_job(*, memory_bytes: int, cpu_seconds: float) -> None:
     """Limit this process (one run's job) to `memory_bytes` of address space and `cpu_seconds` of
-    CPU time (SIGXCPU ends it; SIGKILL a few seconds later); no core dumps."""
+    CPU time (SIGXCPU ends it; SIGKILL a few seconds later); no core dumps; and a lower CPU
+    priority than the web tier's, so pages and /healthz stay quick while runs use every core."""
     import resource
 
+    os.nice(JOB_NICENESS)
     cpu = max(1, math.ceil(cpu_seconds))
     _set_limit(resource.RLIMIT_AS, soft=int(memory_bytes))
     _set_limit(resource.RLIMIT_CPU, soft=cpu, hard=cpu + 5)

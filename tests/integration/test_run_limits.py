@@ -16,6 +16,7 @@ import pytest
 
 from segmentation.synthetic import make_customers
 from service.jobs import Runner, job_command
+from service.sandbox import JOB_NICENESS
 from service.settings import Settings
 from service.store import RunStore
 
@@ -154,3 +155,13 @@ def test_a_table_wider_than_a_run_uses_is_refused_unless_features_are_chosen():
     RunOptions().check_table(12, MAX_FEATURES)
     chosen = RunOptions(features=["c0001", "c0002"]).checked_against(preview)
     chosen.check_table(12, wide)
+
+
+def test_a_runs_process_yields_the_cores_to_the_web_tier():
+    """limit_job lowers the job's CPU priority, as the runner's job command applies it."""
+    code = ("import os; from service.sandbox import limit_job; before = os.nice(0); "
+            "limit_job(memory_bytes=2**32, cpu_seconds=60); print(os.nice(0) - before)")
+    root = Path(__file__).resolve().parents[2]
+    out = subprocess.run([sys.executable, "-c", code], cwd=root, capture_output=True, text=True,
+                         timeout=60, check=True).stdout
+    assert int(out) == JOB_NICENESS > 0
