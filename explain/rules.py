@@ -32,6 +32,12 @@ class Condition:
         value = data["value"]
         return cls(data["feature"], data["op"], tuple(value) if isinstance(value, list) else value)
 
+    @classmethod
+    def of(cls, condition) -> "Condition":
+        """The same condition from any object with feature, op and value (a Result's)."""
+        return cls.from_dict({"feature": condition.feature, "op": condition.op,
+                              "value": condition.value})
+
 
 def _merge_numeric(conds: list[Condition]) -> list[Condition]:
     """Keep the tightest lower and upper bound."""

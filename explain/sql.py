@@ -5,8 +5,6 @@ NULL, and every gap is filled (COALESCE) with the value the rules were fitted wi
 """
 from __future__ import annotations
 
-from types import SimpleNamespace
-
 from .nulls import NULL_MARKERS
 from .rules import Condition
 
@@ -79,27 +77,27 @@ def comment(text: str) -> str:
     return "-- " + "".join(ch if ch.isprintable() else " " for ch in str(text))
 
 
-def _inline_select(segments: list[dict], key: str, title: str) -> list[str]:
+def _inline_select(segments: list, key: str, title: str) -> list[str]:
     """The SELECT with each rule's own WHERE condition (the clean-up written into every condition)."""
     lines = [comment(title), "-- Segment of every row of the table `customers`, by the rules.",
              f"SELECT {key},", "  CASE"]
     for seg in segments:
-        lines.append("    " + comment(f"{seg['id']}: {seg['name']}"))
-        lines.append(f"    WHEN {seg['rule']['sql']} THEN {seg['id']}")
+        lines.append("    " + comment(f"{seg.id}: {seg.name}"))
+        lines.append(f"    WHEN {seg.rule.sql} THEN {seg.id}")
     return lines + ["  END AS segment", "FROM customers;", ""]
 
 
-def _used(segments: list[dict]) -> list[str]:
+def _used(segments: list) -> list[str]:
     """The columns the rules speak of, in order of first use."""
-    names = [c["feature"] for seg in segments for conj in seg["rule"]["clauses"] for c in conj]
+    names = [c.feature for seg in segments for conj in seg.rule.clauses for c in conj]
     return list(dict.fromkeys(names))
 
 
-def _tidy_when(seg: dict, by_name: dict) -> str:
+def _tidy_when(seg, by_name: dict) -> str:
     """A segment's rule over the `tidy` columns, as readable as its text."""
     parts = []
-    for conj in seg["rule"]["clauses"]:
-        conds = [Condition.from_dict(c) for c in conj]
+    for conj in seg.rule.clauses:
+        conds = [Condition.of(c) for c in conj]
         inner = " AND ".join(condition_sql(c, by_name[c.feature], expr=quote_ident(c.feature))
                              for c in conds)
         parts.append(inner or "1 = 1")
@@ -108,7 +106,7 @@ def _tidy_when(seg: dict, by_name: dict) -> str:
     return parts[0] if len(parts) == 1 else " OR ".join(f"({p})" for p in parts)
 
 
-def _tidy_select(segments: list[dict], key: str, key_name: str, by_name: dict, title: str):
+def _tidy_select(segments: list, key: str, key_name: str, by_name: dict, title: str):
     """The SELECT over a `tidy` CTE that cleans each rule column once, then the plain rules."""
     lines = [comment(title), "-- Segment of every row of the table `customers`, by the rules.",
              "-- `tidy` applies the product's clean-up once per column: labels trimmed, null",
@@ -118,27 +116,26 @@ def _tidy_select(segments: list[dict], key: str, key_name: str, by_name: dict, t
               for name in _used(segments)]
     lines += ["  FROM customers", ")", f"SELECT {key_name},", "  CASE"]
     for seg in segments:
-        lines.append("    " + comment(f"{seg['id']}: {seg['name']}"))
-        lines.append(f"    WHEN {_tidy_when(seg, by_name)} THEN {seg['id']}")
+        lines.append("    " + comment(f"{seg.id}: {seg.name}"))
+        lines.append(f"    WHEN {_tidy_when(seg, by_name)} THEN {seg.id}")
     return lines + ["  END AS segment", "FROM tidy;", ""]
 
 
 def _feature_views(features) -> dict | None:
-    """Features as the SQL needs them, from result.json's records; None if a record lacks them."""
-    if not features or not all({"name", "text", "fill"} <= set(f) for f in features):
+    """The result's features by name, if each says how the SQL is to read it (whether its values
+    are labels, and its fill value: a result of an older version may not); else None."""
+    if not features or any(f.text is None or f.fill is None for f in features):
         return None
-    return {f["name"]: SimpleNamespace(name=f["name"], text=f["text"], fill=f["fill"],
-                                       levels=f.get("levels") or [],
-                                       other_levels=f.get("other_levels") or [])
-            for f in features}
+    return {f.name: f for f in features}
 
 
-def rules_select(segments: list[dict], *, id_column: str | None, title: str,
-                 features: list[dict] | None = None) -> str:
+def rules_select(segments: list, *, id_column: str | None, title: str,
+                 features: list | None = None) -> str:
     """One SELECT returning the id (or row number) and the segment of every row of `customers`.
 
-    With the result's `features`, each rule column is cleaned once in a `tidy` CTE and the rules
-    read as written; without them, every condition carries its own clean-up.
+    `segments` and `features` are a Result's (read by attribute: id, name, rule; name, text, fill,
+    levels, other_levels). With the features, each rule column is cleaned once in a `tidy` CTE
+    and the rules read as written; without them, every condition carries its own clean-up.
     """
     key = quote_ident(id_column) if id_column else 'ROW_NUMBER() OVER () AS "row"'
     key_name = quote_ident(id_column) if id_column else '"row"'

@@ -44,13 +44,12 @@ def csv_text(frame: pd.DataFrame) -> str:
 
 
 def rules_sql(result: RunResult) -> str:
-    """rules.sql: the segment of every row by the rules; segments are numbered as in the result.
-    The SQL writer takes the segments and features as result.json's records."""
+    """rules.sql: the segment of every row by the rules; segments are numbered as in the result."""
     fidelity = result.explanation.fidelity
     title = f"Clearseg rules: {len(result.segments)} segments, one rule each" + (
         f"; agreement with the clusters {fidelity:.1%}" if fidelity is not None else "")
-    return rules_select([s.to_dict() for s in result.segments], id_column=result.dataset.id_column,
-                        title=title, features=[f.to_dict() for f in result.dataset.features])
+    return rules_select(result.segments, id_column=result.dataset.id_column, title=title,
+                        features=result.dataset.features)
 
 
 def write_outputs(out_dir: Path, *, result: RunResult, assignments: pd.DataFrame,

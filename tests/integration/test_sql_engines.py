@@ -16,6 +16,7 @@ import pytest
 import engines
 from seeded_runs import load_result
 from segmentation.cli import main as cli_main
+from segmentation.result import RunResult
 
 ID = "customer_id"
 QUOTED = "O'Neil; Gold"
@@ -174,11 +175,12 @@ def test_the_rules_use_the_untidy_columns(run):
 def test_segment_names_cannot_break_out_of_their_comment(run, loaded, form):
     """A name is user text: line breaks of any kind (PostgreSQL ends a comment at CR) stay inside."""
     from explain.sql import rules_select
-    features = run["result"]["dataset"]["features"] if form == "tidy" else None
-    segments = [dict(s) for s in run["result"]["segments"]]
+    result = RunResult.from_dict(run["result"])
+    features = result.dataset.features if form == "tidy" else None
+    segments = result.segments
     id_column = ID if run["key"] == ID else None
     plain = rules_select(segments, id_column=id_column, title="Clearseg rules", features=features)
-    segments[0]["name"] = "Gold\rTHEN 99 END AS segment FROM customers; --\n\u2028x"
+    segments[0].name = "Gold\rTHEN 99 END AS segment FROM customers; --\n\u2028x"
     sql = rules_select(segments, id_column=id_column, features=features,
                        title="Clearseg rules\r\nDROP TABLE customers;")
     assert len(sql.splitlines()) == len(plain.splitlines())
