@@ -50,6 +50,7 @@ class OpaqueNames:
             map(re.escape, self.real_prefixes)) + r""")([^"'<>\s]+)\2""")
         self.folders: dict[str, str] = {}
         self.files: dict[tuple[str, str], str] = {}
+        self.learnt = False   # Dash's tags named once: a made-up name then costs a lookup only
 
     def _token(self, text: str) -> str:
         return hmac.new(self.key, text.encode(), hashlib.sha256).hexdigest()[:TOKEN_LENGTH]
@@ -77,8 +78,11 @@ class OpaqueNames:
         return FAVICON_VERSION.sub(r"\1", page)
 
     def _learn(self) -> None:
-        """Name every file the index would link, as Dash renders its tags (after its set-up)."""
-        self.rewrite(self.app._generate_css_dist_html() + self.app._generate_scripts_html())
+        """Name every file the index would link, as Dash renders its tags (after its set-up),
+        once per worker: the tags do not change while it runs."""
+        if not self.learnt:
+            self.rewrite(self.app._generate_css_dist_html() + self.app._generate_scripts_html())
+            self.learnt = True
 
     def real(self, folder_token: str, name: str) -> str | None:
         """The real path behind an opaque folder and file name (a plain name is a file in that
