@@ -28,8 +28,10 @@ def _error(message: str, status: int, **extra):
     return flask.jsonify(error=message, **extra), status
 
 
+@api.errorhandler(UseCaseError)
 def _refused(exc: UseCaseError):
-    """A use case's refusal as JSON: the message, and the field when one is at fault."""
+    """A use case's refusal, raised in any call here, as JSON: the message, and the field when one
+    is at fault, with the status the use case gave."""
     extra = {"field": exc.field} if exc.field else {}
     return _error(exc.message, exc.status, **extra)
 
@@ -57,12 +59,9 @@ def create_run():
     body = _body()
     if body is None:
         return _error("send a JSON object: {\"upload_id\": ..., and any run options}", 400)
-    try:
-        run = usecases.submit_run(get_store(), owner=current_owner(), settings=get_settings(),
-                                  upload_id=str(body.get("upload_id", "")),
-                                  options_for=lambda upload: clean_options(body, upload=upload))
-    except UseCaseError as exc:
-        return _refused(exc)
+    run = usecases.submit_run(get_store(), owner=current_owner(), settings=get_settings(),
+                              upload_id=str(body.get("upload_id", "")),
+                              options_for=lambda upload: clean_options(body, upload=upload))
     return flask.jsonify(id=run.id, url=f"/runs/{run.id}"), 201
 
 
@@ -77,15 +76,16 @@ def run_status(run_id: str):
                                                         "finished_at")})
 
 
+def _deleted(delete, **target):
+    """Call a delete use case on this session's own run or upload; the id of what it removed."""
+    gone = delete(get_store(), get_settings(), owner=current_owner(), **target)
+    return flask.jsonify(deleted=gone.run_id or gone.upload_id)   # a run, else an upload
+
+
 @api.delete("/runs/<run_id>")
 def delete_run(run_id: str):
     """Delete one of this session's ended runs with its files and links (409 while active)."""
-    try:
-        deleted = usecases.delete_run(get_store(), get_settings(), owner=current_owner(),
-                                      run_id=run_id)
-    except UseCaseError as exc:
-        return _refused(exc)
-    return flask.jsonify(deleted=deleted.run_id)
+    return _deleted(usecases.delete_run, run_id=run_id)
 
 
 @api.get("/uploads/<upload_id>")
@@ -105,24 +105,16 @@ def upload_status(upload_id: str):
 @api.delete("/uploads/<upload_id>")
 def delete_upload(upload_id: str):
     """Delete one of this session's uploads (409 while a queued or running run needs it)."""
-    try:
-        deleted = usecases.delete_upload(get_store(), get_settings(), owner=current_owner(),
-                                         upload_id=upload_id)
-    except UseCaseError as exc:
-        return _refused(exc)
-    return flask.jsonify(deleted=deleted.upload_id)
+    return _deleted(usecases.delete_upload, upload_id=upload_id)
 
 
 @api.post("/runs/<run_id>/shares")
 def create_share(run_id: str):
     """A read-only link to a finished run; its address uses the configured public URL."""
     body = _body() or {}
-    try:
-        link = usecases.create_share(get_store(), get_settings(), owner=current_owner(),
-                                     run_id=run_id, expires_in_days=body.get("expires_in_days"),
-                                     request_base=flask.request.host_url)
-    except UseCaseError as exc:
-        return _refused(exc)
+    link = usecases.create_share(get_store(), get_settings(), owner=current_owner(),
+                                 run_id=run_id, expires_in_days=body.get("expires_in_days"),
+                                 request_base=flask.request.host_url)
     return flask.jsonify(url=link.url), 201
 
 
@@ -130,9 +122,6 @@ def create_share(run_id: str):
 def set_visibility(run_id: str):
     """private (only you), team (every signed-in editor) or public (anyone, read-only)."""
     body = _body() or {}
-    try:
-        run = usecases.set_visibility(get_store(), owner=current_owner(), run_id=run_id,
-                                      visibility=body.get("visibility"))
-    except UseCaseError as exc:
-        return _refused(exc)
+    run = usecases.set_visibility(get_store(), owner=current_owner(), run_id=run_id,
+                                  visibility=body.get("visibility"))
     return flask.jsonify(id=run.id, visibility=run.visibility)

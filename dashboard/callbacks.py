@@ -20,7 +20,7 @@ from service.usecases import UseCaseError
 
 from . import ids
 from .components import page_ids
-from .components.access import load_result, rules_sql_text, run_view, view_from_ref
+from .components.access import View, load_result, rules_sql_text, run_view, view_from_ref
 from .components.charts import (distribution_for, pair_features, pair_figure, pair_options,
                                 valid_pair_picks)
 from .components.preview import MEANING_SELECT
@@ -36,6 +36,7 @@ from .pages.run import not_found_card, run_body
 from . import run_callbacks  # noqa: F401,E402  (registers the report's other callbacks)
 
 ROLE_VALUES = State({"type": page_ids.ROLE_SELECT, "index": ALL}, "value")
+VIEW_REF = State(page_ids.VIEW_REF, "data")
 
 
 def _own_upload(upload_id) -> UploadRecord | None:
@@ -62,6 +63,28 @@ def _skip_first_render() -> None:
 
 def _alert(message: str, *, colour: str = "danger") -> dbc.Alert:
     return dbc.Alert(message, color=colour, class_name="small mb-0")
+
+
+def _owners_view(ref, *, clicked=True) -> View:
+    """The view `ref` names when the run's owner made this call (and `clicked`); any other call,
+    a reader's, a share link's or one without a click, changes nothing."""
+    view = view_from_ref(ref)
+    if not clicked or view is None or not view.is_owner:
+        raise PreventUpdate
+    return view
+
+
+def owner_button(button: str, **outputs):
+    """Register `action(view)` as the callback of a run page's button that only the run's owner
+    may press; the callback takes the click and the page's view reference (`_owners_view`)."""
+    def register(action):
+        def on_click(n_clicks, *, ref):
+            return action(_owners_view(ref, clicked=n_clicks))
+
+        on_click.__name__, on_click.__doc__ = action.__name__, action.__doc__
+        return callback(output=outputs, inputs={"n_clicks": Input(button, "n_clicks")},
+                        state={"ref": VIEW_REF}, prevent_initial_call=True)(on_click)
+    return register
 
 
 # --- home: the settings form -------------------------------------------------------------------
@@ -147,8 +170,7 @@ def submit_run(n_clicks, *, upload_id, form):
 @callback(output={"body": Output(page_ids.RUN_BODY, "children"),
                   "stop": Output(ids.RUN_POLL, "disabled")},
           inputs={"n_intervals": Input(ids.RUN_POLL, "n_intervals")},
-          state={"ref": State(page_ids.VIEW_REF, "data"),
-                 "search": State(page_ids.VIEW_LOCATION, "search")},
+          state={"ref": VIEW_REF, "search": State(page_ids.VIEW_LOCATION, "search")},
           prevent_initial_call=True)
 def poll_run(n_intervals, *, ref, search):
     """Redraw the progress card while the run is active; once it ends, stop and show the outcome."""
@@ -159,16 +181,10 @@ def poll_run(n_intervals, *, ref, search):
     return {"body": run_body(view, query=parse_search(search)), "stop": not active}
 
 
-@callback(output={"status": Output(ids.RUN_STATUS, "children"),
-                  "disabled": Output(ids.RUN_CANCEL, "disabled")},
-          inputs={"n_clicks": Input(ids.RUN_CANCEL, "n_clicks")},
-          state={"ref": State(page_ids.VIEW_REF, "data")},
-          prevent_initial_call=True)
-def cancel_run(n_clicks, *, ref):
+@owner_button(ids.RUN_CANCEL, status=Output(ids.RUN_STATUS, "children"),
+              disabled=Output(ids.RUN_CANCEL, "disabled"))
+def cancel_run(view):
     """Ask the store to cancel the owner's run (at once when queued, at its next step if running)."""
-    view = view_from_ref(ref)
-    if not n_clicks or view is None or not view.is_owner:
-        raise PreventUpdate
     try:
         usecases.cancel_run(get_store(), owner=current_owner(), run_id=view.run_id)
     except UseCaseError:
@@ -176,16 +192,11 @@ def cancel_run(n_clicks, *, ref):
     return {"status": "Cancelling: the run stops at its next step.", "disabled": True}
 
 
-@callback(output={"body": Output(page_ids.RUN_BODY, "children", allow_duplicate=True),
-                  "stop": Output(ids.RUN_POLL, "disabled", allow_duplicate=True)},
-          inputs={"n_clicks": Input(page_ids.RUN_RETRY, "n_clicks")},
-          state={"ref": State(page_ids.VIEW_REF, "data")},
-          prevent_initial_call=True)
-def retry_run(n_clicks, *, ref):
+@owner_button(page_ids.RUN_RETRY,
+              body=Output(page_ids.RUN_BODY, "children", allow_duplicate=True),
+              stop=Output(ids.RUN_POLL, "disabled", allow_duplicate=True))
+def retry_run(view):
     """Queue the owner's failed or cancelled run again and show its progress."""
-    view = view_from_ref(ref)
-    if not n_clicks or view is None or not view.is_owner:
-        raise PreventUpdate
     try:
         usecases.retry_run(get_store(), owner=current_owner(), run_id=view.run_id,
                            settings=get_settings())
@@ -206,6 +217,13 @@ def _view_and_result(ref):
     return view, result
 
 
+def _picked_for(ref):
+    """The Result a chart's picker changed on; the call Dash makes when it draws the picker is
+    skipped (the chart already shows its default)."""
+    _skip_first_render()
+    return _view_and_result(ref)[1]
+
+
 def _clicked_tab() -> str | None:
     """The key of the tab button that fired this call (None for a direct call without one)."""
     try:
@@ -218,8 +236,7 @@ def _clicked_tab() -> str | None:
 @callback(output={"content": Output(page_ids.TAB_CONTENT, "children"),
                   "search": Output(page_ids.VIEW_LOCATION, "search")},
           inputs={"clicks": [Input(page_ids.tab_button(key), "n_clicks") for key in TAB_KEYS]},
-          state={"ref": State(page_ids.VIEW_REF, "data"),
-                 "search": State(page_ids.VIEW_LOCATION, "search")},
+          state={"ref": VIEW_REF, "search": State(page_ids.VIEW_LOCATION, "search")},
           prevent_initial_call=True)
 def switch_tab(clicks, *, ref, search, tab=None):
     """Draw the tab whose button was pressed and put it in the URL (no page reload); `tab` names
@@ -240,12 +257,10 @@ def switch_tab(clicks, *, ref, search, tab=None):
 @callback(output={"figure": Output(ids.PAIR_PLOT_GRAPH, "figure"),
                   "options": Output(ids.PAIR_FEATURES, "options")},
           inputs={"features": Input(ids.PAIR_FEATURES, "value")},
-          state={"ref": State(page_ids.VIEW_REF, "data")},
-          prevent_initial_call=True)
+          state={"ref": VIEW_REF}, prevent_initial_call=True)
 def redraw_pairs(features, *, ref):
     """Redraw the pair plot for up to four picked numeric features (checked against the result)."""
-    _skip_first_render()
-    _, result = _view_and_result(ref)
+    result = _picked_for(ref)
     picked = valid_pair_picks(result, requested=features)
     return {"figure": pair_figure(result, features=pair_features(result, requested=picked)),
             "options": pair_options(result, chosen=picked)}
@@ -266,12 +281,10 @@ def pair_features_search(features, *, defaults, search):
 
 @callback(Output(ids.DISTRIBUTION_GRAPH, "figure"),
           inputs={"feature": Input(ids.DISTRIBUTION_FEATURE, "value")},
-          state={"ref": State(page_ids.VIEW_REF, "data")},
-          prevent_initial_call=True)
+          state={"ref": VIEW_REF}, prevent_initial_call=True)
 def redraw_distribution(feature, *, ref):
     """Redraw the per-segment distribution of the picked feature."""
-    _skip_first_render()
-    _, result = _view_and_result(ref)
+    result = _picked_for(ref)
     return distribution_for(result, feature=feature if isinstance(feature, str) else None)
 
 
@@ -282,7 +295,7 @@ def redraw_distribution(feature, *, ref):
                   "message": Output(page_ids.SHARE_MESSAGE, "children")},
           inputs={"n_clicks": Input(ids.SHARE_BUTTON, "n_clicks")},
           state={"expiry": State(page_ids.SHARE_EXPIRY, "value"),
-                 "ref": State(page_ids.VIEW_REF, "data")},
+                 "ref": VIEW_REF},
           prevent_initial_call=True)
 def create_share_link(n_clicks, *, expiry, ref):
     """Make a read-only link to the owner's finished run and show its full address."""
@@ -313,12 +326,12 @@ def _share_refusal(exc: UseCaseError) -> str:
 @callback(Output({"type": page_ids.SHARE_ROW, "index": MATCH}, "children"),
           inputs={"n_clicks": Input({"type": page_ids.SHARE_REVOKE, "index": MATCH}, "n_clicks")},
           state={"button_id": State({"type": page_ids.SHARE_REVOKE, "index": MATCH}, "id"),
-                 "ref": State(page_ids.VIEW_REF, "data")},
+                 "ref": VIEW_REF},
           prevent_initial_call=True)
 def revoke_share_link(n_clicks, *, button_id, ref):
     """Revoke one link of the owner's run; the link stops working at once, on every worker."""
-    view = view_from_ref(ref)
-    if not n_clicks or view is None or not view.is_owner or not isinstance(button_id, dict):
+    view = _owners_view(ref, clicked=n_clicks)
+    if not isinstance(button_id, dict):
         raise PreventUpdate
     try:
         share = usecases.revoke_share(get_store(), owner=current_owner(), run_id=view.run_id,
@@ -329,13 +342,11 @@ def revoke_share_link(n_clicks, *, button_id, ref):
 
 
 @callback(Output(ids.RUN_VISIBILITY, "valid"), Input(ids.RUN_VISIBILITY, "value"),
-          State(page_ids.VIEW_REF, "data"), prevent_initial_call=True)
+          VIEW_REF, prevent_initial_call=True)
 def set_run_visibility(visibility, ref):
     """The owner decides who else may open the run: nobody, the team, or anyone with the address."""
     _skip_first_render()
-    view = view_from_ref(ref)
-    if view is None or not view.is_owner:
-        raise PreventUpdate
+    view = _owners_view(ref)
     try:
         usecases.set_visibility(get_store(), owner=current_owner(), run_id=view.run_id,
                                 visibility=visibility)

@@ -85,6 +85,17 @@ def stop_process(proc: subprocess.Popen | None) -> None:
             proc.wait()
 
 
+def wait_until(predicate, *, timeout: float = 240.0, every: float = 0.1) -> bool:
+    """Poll until `predicate()` holds; False only if it never does within `timeout` seconds, a
+    guard against a hang (no test times a step with it)."""
+    end = time.monotonic() + timeout
+    while time.monotonic() < end:
+        if predicate():
+            return True
+        time.sleep(every)
+    return False
+
+
 def wait_healthy(url: str, *, proc=None, log: Path | None = None, timeout: float = 60) -> None:
     end = time.monotonic() + timeout
     while time.monotonic() < end:

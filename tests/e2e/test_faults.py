@@ -21,7 +21,8 @@ from sqlalchemy import event
 from segmentation.synthetic import make_customers
 from service.jobs import RUNNER_STALE_SECONDS
 from service.store import RunStore
-from servers import Gunicorn, Worker, csrf_token, upload_sample, wait_run, wait_upload
+from servers import (Gunicorn, Worker, csrf_token, upload_sample, wait_run, wait_until,
+                     wait_upload)
 
 MESSAGE = "the database is not reachable right now; try again in a moment"
 PAGE_MESSAGE = "The database is not reachable right now; try again in a moment."
@@ -35,19 +36,6 @@ def postgres():
     server = PostgresServer().start()
     yield server
     server.stop()
-
-
-HANG_GUARD = 240.0  # seconds: only stops a test that would otherwise hang; no step is timed
-
-
-def _wait(predicate, *, timeout: float = HANG_GUARD, every: float = 0.1) -> bool:
-    """Poll until `predicate` holds; False only if it never does before the hang guard."""
-    end = time.monotonic() + timeout
-    while time.monotonic() < end:
-        if predicate():
-            return True
-        time.sleep(every)
-    return False
 
 
 def _children(pid: int) -> list[int]:
@@ -86,7 +74,7 @@ def _kill_9(proc: subprocess.Popen) -> None:
             os.kill(pid, signal.SIGKILL)
         except ProcessLookupError:
             pass
-    assert _wait(lambda: not any(map(_alive, tree)))
+    assert wait_until(lambda: not any(map(_alive, tree)))
 
 
 def _job_children(worker: Worker) -> dict[str, int]:
@@ -140,7 +128,7 @@ def test_a_killed_runner_leaves_its_runs_failed_and_they_run_again(tmp_path):
     orphaned, crashed = _submit(store, big), _submit(store, big)
     worker = Worker(instance, concurrency=2).start()
     try:
-        assert _wait(lambda: all(store.runs.get(i).progress > 0 for i in (orphaned, crashed)))
+        assert wait_until(lambda: all(store.runs.get(i).progress > 0 for i in (orphaned, crashed)))
         jobs = _job_children(worker)
         os.kill(jobs[crashed], signal.SIGSTOP)  # frozen first, so it cannot notice the runner go
         worker.proc.kill()                    # the runner itself; its job processes live on
@@ -149,7 +137,7 @@ def test_a_killed_runner_leaves_its_runs_failed_and_they_run_again(tmp_path):
         queued = _submit(store, _csv(tmp_path, 1_000))
 
         # the orphaned job notices its runner is gone, stops and stores no result
-        assert _wait(lambda: not _alive(jobs[orphaned]))
+        assert wait_until(lambda: not _alive(jobs[orphaned]))
         run = store.runs.get(orphaned)
         assert run.status == "failed" and "crash or restart" in run.message
         assert store.runs.result_json(orphaned) is None
@@ -158,12 +146,12 @@ def test_a_killed_runner_leaves_its_runs_failed_and_they_run_again(tmp_path):
         assert store.queue.retry(orphaned, owner="alice")
 
         worker = Worker(instance, concurrency=2).start()
-        assert _wait(lambda: store.runs.get(crashed).status == "failed")
+        assert wait_until(lambda: store.runs.get(crashed).status == "failed")
         assert "crash or restart" in store.runs.get(crashed).message
         assert store.runs.result_json(crashed) is None
 
-        assert _wait(lambda: store.runs.get(orphaned).status == "done")
-        assert _wait(lambda: store.runs.get(queued).status == "done")
+        assert wait_until(lambda: store.runs.get(orphaned).status == "done")
+        assert wait_until(lambda: store.runs.get(queued).status == "done")
         assert store.runs.get(orphaned).attempts == 2
         assert b"segment_name" in store.runs.artifact(orphaned, "assignments.csv")
         assert _snapshot(store, earlier) == before
@@ -267,8 +255,8 @@ def test_postgres_outage_answers_503_and_all_recovers_without_restarts(tmp_path,
         upload_id = wait_upload(alice, web.url, r.headers["Location"].split("upload=")[1])["id"]
         run_id = alice.post(f"{web.url}/api/runs", json={"upload_id": upload_id, "k": 3},
                             timeout=30).json()["id"]
-        assert _wait(lambda: alice.get(f"{web.url}/api/runs/{run_id}", timeout=10)
-                     .json()["progress"] > 0)
+        assert wait_until(lambda: alice.get(f"{web.url}/api/runs/{run_id}", timeout=10)
+                          .json()["progress"] > 0)
 
         _pg_ctl(postgres, "stop")
         stopped = time.monotonic()
@@ -279,12 +267,13 @@ def test_postgres_outage_answers_503_and_all_recovers_without_restarts(tmp_path,
             _assert_unavailable(alice.post(f"{web.url}/api/runs", json={"upload_id": upload_id},
                                            timeout=30), page=False)
             assert requests.get(f"{web.url}/healthz", timeout=30).status_code == 503
-            assert _wait(lambda: "database is not reachable" in worker.log.read_text())
+            assert wait_until(lambda: "database is not reachable" in worker.log.read_text())
             time.sleep(max(0.0, OUTAGE_SECONDS - (time.monotonic() - stopped)))  # the job goes on
         finally:
             _pg_ctl(postgres, "start")
 
-        assert _wait(lambda: requests.get(f"{web.url}/healthz", timeout=10).status_code == 200)
+        assert wait_until(lambda: requests.get(f"{web.url}/healthz",
+                                               timeout=10).status_code == 200)
         assert wait_run(alice, web.url, run_id, timeout=120)["status"] == "done"  # it kept going
         again = alice.post(f"{web.url}/api/runs", json={"upload_id": upload_id, "k": 2}, timeout=30)
         assert again.status_code == 201

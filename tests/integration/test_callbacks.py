@@ -14,13 +14,13 @@ from dash import html, no_update
 from dash.exceptions import PreventUpdate
 
 from dash_tree import find, ids_of, walk
+from local_apps import local_app, store_finished
 from dashboard import ids
 from dashboard.app import create_app
 from dashboard.callbacks import (cancel_run, create_share_link, pair_features_search, poll_run,
                                  redraw_distribution, redraw_pairs, retry_run, revoke_share_link,
                                  submit_run, switch_tab, sync_features, toggle_order_mode)
 from dashboard.components import page_ids
-from segmentation.outputs import rules_sql
 from segmentation.pipeline import RunOptions, run_segmentation
 from segmentation.preview import build_preview
 from segmentation.synthetic import make_customers, make_orders
@@ -39,17 +39,10 @@ def strings(node) -> list[str]:
 def site(tmp_path_factory):
     """An app with one finished run of OWNER and one uploaded customer table: (app, run id, upload)."""
     root = tmp_path_factory.mktemp("dash-callbacks")
-    settings = Settings(database_url=f"sqlite:///{root / 'clearseg.db'}",
-                        upload_dir=root / "uploads", max_upload_bytes=10_000_000,
-                        runner_concurrency=1, secret_key="k" * 40, secure_cookies=False)
-    app = create_app(settings, local=True)
-    store = app.server.extensions["clearseg"]["store"]
+    app, store = local_app(root)
     table, _ = make_customers(800, seed=0)
     output = run_segmentation(table, options=RunOptions(id_column="customer_id", seed=0))
-    run_id = store.runs.submit(owner=OWNER, title="customers.csv", options={}, upload_id=None)
-    assert store.queue.claim("test").id == run_id
-    assert store.queue.finish(run_id, result_json=output.result.to_json(), message="done",
-                              files={"rules.sql": rules_sql(output.result).encode()})
+    run_id = store_finished(store, output.result, owner=OWNER)
     path = root / "customers.csv"
     table.head(80).to_csv(path, index=False)
     upload_id = store.uploads.add(owner=OWNER, filename="customers.csv", path=str(path),
@@ -206,6 +199,8 @@ def test_only_the_owner_can_cancel_and_run_again(site, store):
     with session_of(app, OTHER):
         with pytest.raises(PreventUpdate):
             cancel_run(1, ref={"run": run_id})
+    with session_of(app, OWNER), pytest.raises(PreventUpdate):   # drawn, not clicked
+        cancel_run(None, ref={"run": run_id})
     assert store.runs.get(run_id).status == "queued"
     with session_of(app, OWNER):
         out = cancel_run(1, ref={"run": run_id})

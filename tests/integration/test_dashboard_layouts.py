@@ -14,17 +14,15 @@ import pytest
 from dash import dcc, html
 from plotly.utils import PlotlyJSONEncoder
 
-from dash_tree import find, ids_of, walk
+from dash_tree import find, ids_of, strings, walk
+from local_apps import local_app, store_finished
 from dashboard import ids
-from dashboard.app import create_app
 from dashboard.components import page_ids
 from explain.view import percent
 from dashboard.pages import home, not_found, run, share
-from segmentation.outputs import csv_text, rules_sql
 from segmentation.pipeline import RunOptions, run_segmentation
 from segmentation.preview import build_preview
 from segmentation.synthetic import make_customers, make_orders
-from service.settings import Settings
 
 OWNER, OTHER = "a" * 32, "b" * 32
 HOSTILE = "<img src=x onerror=alert(1)>"
@@ -42,19 +40,6 @@ ALL_TAB_IDS = {i for group in TAB_IDS.values() for i in group}
 
 
 # --- walking a layout --------------------------------------------------------------------------
-
-def strings(node) -> list[str]:
-    """Every string a layout holds, as children or as a prop value."""
-    out = []
-    for comp in walk(node):
-        for name in comp._prop_names:
-            value = getattr(comp, name, None)
-            values = value if isinstance(value, (list, tuple)) else [value]
-            out += [v for v in values if isinstance(v, str)]
-            out += [o.get("label") for o in values if isinstance(o, dict)
-                    and isinstance(o.get("label"), str)]
-    return out
-
 
 def active_tab(layout) -> str:
     """The key of the one tab button marked open (class and aria-selected agree)."""
@@ -78,22 +63,14 @@ def serialisable(layout) -> str:
 @pytest.fixture(scope="module")
 def site(tmp_path_factory):
     """An app on a fresh SQLite file with one finished private run of OWNER: (app, run id, result)."""
-    root = tmp_path_factory.mktemp("dash-layouts")
-    settings = Settings(database_url=f"sqlite:///{root / 'clearseg.db'}",
-                        upload_dir=root / "uploads", max_upload_bytes=10_000_000,
-                        runner_concurrency=1, secret_key="k" * 40, secure_cookies=False)
-    app = create_app(settings, local=True)
+    app, store = local_app(tmp_path_factory.mktemp("dash-layouts"))
     table, _ = make_customers(800, seed=0)
     table = table.rename(columns={"spending_score": HOSTILE})
     output = run_segmentation(table, options=RunOptions(id_column="customer_id", seed=0))
-    store = app.server.extensions["clearseg"]["store"]
-    run_id = store.runs.submit(owner=OWNER, title=TITLE, upload_id=None,
-                               options={"method": "kmeans", "source": TITLE})
-    assert store.queue.claim("test").id == run_id
-    sql = rules_sql(output.result)
-    assert store.queue.finish(run_id, result_json=output.result.to_json(), message="4 segments",
-                              files={"rules.sql": sql.encode(), "report.html": b"<html></html>",
-                                     "assignments.csv": csv_text(output.assignments).encode()})
+    run_id = store_finished(store, output.result, owner=OWNER, title=TITLE,
+                            options={"method": "kmeans", "source": TITLE},
+                            assignments=output.assignments, message="4 segments",
+                            files={"report.html": b"<html></html>"})
     return app, run_id, output.result
 
 
@@ -345,8 +322,7 @@ def test_a_public_run_is_read_only_for_other_sessions(site, store):
 
 def test_a_valid_share_link_shows_the_report_read_only(site, store):
     app, run_id, result = site
-    with session_of(app, OWNER):
-        token = store.shares.add(run_id)[0]
+    token = store.shares.add(run_id)[0]   # made by the owner (a link holds no session)
     with session_of(app, OTHER):
         layout = share.layout(token=token, tab="segments")
         assert share.title(token=token) == "Shared: Customer segments · Clearseg"  # no file name
@@ -364,8 +340,7 @@ def test_a_valid_share_link_shows_the_report_read_only(site, store):
 
 def test_the_share_page_draws_any_tab_from_the_url(site, store):
     app, run_id, _ = site
-    with session_of(app, OWNER):
-        token = store.shares.add(run_id)[0]
+    token = store.shares.add(run_id)[0]
     with session_of(app, OTHER):
         layout = share.layout(token=token, tab="k")
     assert ids.K_SELECTION_GRAPH in ids_of(layout) and ids.SEGMENT_CARDS not in ids_of(layout)

@@ -16,13 +16,13 @@ import pandas as pd
 import pytest
 
 import engines
+from spreadsheet_cells import FORMULA, formula_cells
 from segmentation.cli import main as cli_main
 from segmentation.outputs import csv_text, rules_sql
 from segmentation.result import RunResult
 
 HOSTILE_LABEL = "Nord\r; DROP TABLE customers; --"
 LABELS = (HOSTILE_LABEL, "South", "East\r\n-- x", "West\x0b\x0c\x85\u2028;")
-FORMULA = ("=", "+", "-", "@", "\t", "\r")
 HOSTILE_IDS = ("C{i}\r=1+1", "\t=2+{i}", "\r@SUM(A{i})", "x{i}\n-3", "+{i}\r\n=4", "=cmd{i}",
                "C{i}\t\r+5", "C{i}")
 
@@ -116,18 +116,9 @@ def _assert_spreadsheet_safe(text: str, *, records: int) -> None:
     frame = pd.read_csv(io.StringIO(text, newline=""), dtype=str, keep_default_na=False)
     assert len(frame) == records
     for cells in ([cell for row in rows for cell in row], frame.to_numpy().ravel().tolist()):
-        risky = [c for c in cells if c.startswith(FORMULA) and not _is_number(c)]
-        assert risky == []
+        assert formula_cells(cells) == []
     lines = text.replace("\r\n", "\n").replace("\r", "\n").split("\n")
     assert [line for line in lines if line.lstrip('"').startswith(FORMULA[:4])] == []
-
-
-def _is_number(text: str) -> bool:
-    try:
-        float(text)
-    except ValueError:
-        return False
-    return True
 
 
 def test_hostile_ids_keep_one_record_each_and_start_no_formula(csv_run):

@@ -5,13 +5,13 @@ import json
 import os
 import signal
 import threading
-import time
 
 import pytest
 
 from segmentation.synthetic import make_blobs_table, make_customers
 from service.jobs import Runner
 from service.store import RunStore
+from servers import wait_until
 
 
 @pytest.fixture
@@ -58,15 +58,6 @@ class _Serving:
         self.thread.join(timeout=30)
 
 
-def _wait(predicate, *, timeout: float = 180.0, every: float = 0.2):
-    end = time.monotonic() + timeout
-    while time.monotonic() < end:
-        if predicate():
-            return True
-        time.sleep(every)
-    return False
-
-
 def test_more_jobs_than_the_limit_queue_and_all_finish(store, tmp_path):
     ids = [_submit(store, tmp_path) for _ in range(5)]
     peak = 0
@@ -75,7 +66,7 @@ def test_more_jobs_than_the_limit_queue_and_all_finish(store, tmp_path):
             nonlocal peak
             peak = max(peak, store.runs.count("running"))
             return all(store.runs.get(i).status in ("done", "failed") for i in ids)
-        assert _wait(finished, every=0.05)
+        assert wait_until(finished, every=0.05)
     assert [store.runs.get(i).status for i in ids] == ["done"] * 5
     assert 1 <= peak <= 2
     result = json.loads(store.runs.result_json(ids[0]))
@@ -91,16 +82,16 @@ def test_bad_upload_fails_with_its_message(store, tmp_path):
                            preview=None, error=None).id
     run_id = store.runs.submit(owner="alice", title="empty.csv", upload_id=up, options={})
     with _Serving(Runner(store, concurrency=1, poll_seconds=0.1)):
-        assert _wait(lambda: store.runs.get(run_id).status == "failed")
+        assert wait_until(lambda: store.runs.get(run_id).status == "failed")
     assert "is empty" in store.runs.get(run_id).message
 
 
 def test_cancel_stops_a_running_job(store, tmp_path, big_csv):
     run_id = _submit(store, tmp_path, path=big_csv, options={"method": "hierarchical"})
     with _Serving(Runner(store, concurrency=1, poll_seconds=0.1)):
-        assert _wait(lambda: store.runs.get(run_id).status == "running")
+        assert wait_until(lambda: store.runs.get(run_id).status == "running")
         assert store.queue.request_cancel(run_id, owner="alice")
-        assert _wait(lambda: store.runs.get(run_id).status == "cancelled", timeout=60)
+        assert wait_until(lambda: store.runs.get(run_id).status == "cancelled", timeout=60)
     assert store.runs.result_json(run_id) is None
 
 
@@ -108,12 +99,12 @@ def test_a_killed_job_process_is_marked_failed_and_can_run_again(store, tmp_path
     run_id = _submit(store, tmp_path, path=big_csv, options={"method": "hierarchical"})
     other = _submit(store, tmp_path)
     with _Serving(Runner(store, concurrency=2, poll_seconds=0.1)) as runner:
-        assert _wait(lambda: run_id in runner.children)
+        assert wait_until(lambda: run_id in runner.children)
         os.kill(runner.children[run_id].pid, signal.SIGKILL)
-        assert _wait(lambda: store.runs.get(run_id).status == "failed", timeout=60)
-        assert _wait(lambda: store.runs.get(other).status == "done")
+        assert wait_until(lambda: store.runs.get(run_id).status == "failed", timeout=60)
+        assert wait_until(lambda: store.runs.get(other).status == "done")
     assert "ended unexpectedly" in store.runs.get(run_id).message
-    assert store.queue.retry(run_id, owner="alice") and store.runs.get(run_id).status == "queued"
+    assert store.queue.retry(run_id, owner="alice") == "queued" == store.runs.get(run_id).status
 
 
 def test_runner_start_marks_runs_left_running_by_a_crash_failed(store, tmp_path):

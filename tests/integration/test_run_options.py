@@ -5,14 +5,13 @@ from __future__ import annotations
 import pytest
 
 from seeded_runs import run_cli
-from dashboard.app import create_app
+from local_apps import local_app
 from dashboard.components.settings_form import run_options_from_form
 from segmentation.errors import InputError
 from segmentation.options import OptionError, RunOptions
 from segmentation.preview import build_preview
 from segmentation.synthetic import make_customers, make_orders
 from service.jobs import run_options
-from service.settings import Settings
 
 OWNER = "e" * 32
 DEPTH_MESSAGE = ("k = 9 needs a rule depth of 4: depth 3 gives at most 8 segments; raise the rule "
@@ -117,11 +116,7 @@ def test_the_store_refuses_bad_options_and_queues_nothing(tmp_path):
 def api(tmp_path_factory):
     """(test client signed as OWNER, store, customer upload id, order-log upload id)."""
     root = tmp_path_factory.mktemp("api-options")
-    settings = Settings(database_url=f"sqlite:///{root / 'clearseg.db'}",
-                        upload_dir=root / "uploads", max_upload_bytes=10_000_000,
-                        runner_concurrency=1, secret_key="k" * 40, secure_cookies=False)
-    app = create_app(settings, local=True)
-    store = app.server.extensions["clearseg"]["store"]
+    app, store = local_app(root)
     uploads = []
     for name, table in (("customers.csv", make_customers(80, seed=1)[0]),
                         ("orders.csv", make_orders(30, seed=2))):

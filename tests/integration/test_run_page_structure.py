@@ -20,31 +20,19 @@ import pytest
 from dash import html
 from sqlalchemy import inspect
 
-from dash_tree import find, walk
+from dash_tree import find, strings, walk
+from local_apps import local_app, store_finished
 from dashboard import ids
-from dashboard.app import create_app
 from dashboard.components import page_ids
 from dashboard.components.progress import elapsed_text, progress_card
 from dashboard.pages import run, share
 from dashboard.run_callbacks import rename_segment, warn_public
-from segmentation.outputs import csv_text, rules_sql
 from segmentation.pipeline import RunOptions, run_segmentation
 from segmentation.result import RunResult
 from segmentation.synthetic import make_customers
 from service.repositories import RunRecord
-from service.settings import Settings
 
 OWNER, OTHER = "c" * 32, "d" * 32
-
-
-def strings(node) -> list[str]:
-    out = []
-    for comp in walk(node):
-        for name in comp._prop_names:
-            value = getattr(comp, name, None)
-            values = value if isinstance(value, (list, tuple)) else [value]
-            out.extend(v for v in values if isinstance(v, str))
-    return out
 
 
 def text_of(node) -> str:
@@ -81,24 +69,13 @@ def with_structure(result: RunResult, *, structure: str = "weak") -> RunResult:
 @pytest.fixture(scope="module")
 def site(tmp_path_factory):
     """(app, plain run id, structured run id, the structured Result, the table)."""
-    root = tmp_path_factory.mktemp("run-page")
-    settings = Settings(database_url=f"sqlite:///{root / 'clearseg.db'}",
-                        upload_dir=root / "uploads", max_upload_bytes=10_000_000,
-                        runner_concurrency=1, secret_key="k" * 40, secure_cookies=False)
-    app = create_app(settings, local=True)
+    app, store = local_app(tmp_path_factory.mktemp("run-page"))
     table, _ = make_customers(500, seed=5)
     output = run_segmentation(table, options=RunOptions(id_column="customer_id", seed=0))
-    store = app.server.extensions["clearseg"]["store"]
-    made = []
-    for result in (without_structure(output.result), with_structure(output.result)):
-        run_id = store.runs.submit(owner=OWNER, title="customers.csv", upload_id=None,
-                                   options={"method": "kmeans"})
-        assert store.queue.claim("test").id == run_id
-        store.queue.finish(run_id, result_json=result.to_json(), message="done",
-                           files={"rules.sql": rules_sql(result).encode(),
-                                  "report.html": b"<html>stored</html>",
-                                  "assignments.csv": csv_text(output.assignments).encode()})
-        made.append(run_id)
+    made = [store_finished(store, result, owner=OWNER, options={"method": "kmeans"},
+                           assignments=output.assignments,
+                           files={"report.html": b"<html>stored</html>"})
+            for result in (without_structure(output.result), with_structure(output.result))]
     return app, made[0], made[1], with_structure(output.result), table
 
 

@@ -13,14 +13,12 @@ import plotly.utils
 import pytest
 from plotly.offline import get_plotlyjs
 
-from dashboard.app import create_app
+from local_apps import local_app, store_finished
 from dashboard.callbacks import redraw_distribution, redraw_pairs, switch_tab
 from dashboard.components.urlstate import TAB_KEYS
 from dashboard.pages import share as share_page
-from segmentation.outputs import rules_sql
 from segmentation.pipeline import RunOptions, run_segmentation
 from segmentation.synthetic import make_customers
-from service.settings import Settings
 
 OWNER = "e" * 32
 NUMBER = re.compile(r"-?\d+(?:\.\d+)?(?:[eE][-+]?\d+)?")
@@ -39,18 +37,10 @@ def uploaded_table(n: int = 600):
 @pytest.fixture(scope="module")
 def shared(tmp_path_factory):
     """(app, run id, token, table): a finished run of OWNER with one share link."""
-    root = tmp_path_factory.mktemp("share-no-rows")
-    settings = Settings(database_url=f"sqlite:///{root / 'clearseg.db'}",
-                        upload_dir=root / "uploads", max_upload_bytes=10_000_000,
-                        runner_concurrency=1, secret_key="k" * 40, secure_cookies=False)
-    app = create_app(settings, local=True)
-    store = app.server.extensions["clearseg"]["store"]
+    app, store = local_app(tmp_path_factory.mktemp("share-no-rows"))
     table = uploaded_table()
     output = run_segmentation(table, options=RunOptions(id_column="customer_id", seed=0))
-    run_id = store.runs.submit(owner=OWNER, title="customers.csv", options={}, upload_id=None)
-    assert store.queue.claim("test").id == run_id
-    assert store.queue.finish(run_id, result_json=output.result.to_json(), message="done",
-                              files={"rules.sql": rules_sql(output.result).encode()})
+    run_id = store_finished(store, output.result, owner=OWNER)
     token = store.shares.add(run_id)[0]
     return app, run_id, token, table
 
