@@ -7,6 +7,8 @@ message of its own instead of blocking a runner.
 """
 from __future__ import annotations
 
+from functools import partial
+
 import pytest
 
 from dashboard.app import create_app
@@ -135,26 +137,33 @@ def test_damaged_options_preview_and_files_read_as_missing_with_a_message(store)
     assert store.runs.get(other).options == usecases.RunOptions().to_stored()
 
 
-def test_concurrent_submissions_never_queue_more_than_the_quota(store):
-    """Eight submissions at once against a quota of 3: at most 3 are kept, each refusal says why."""
+def _outcomes_at_once(calls) -> list:
+    """Each call in its own thread, all released together: "queued", or the refusal's status."""
     import threading
-    settings = Settings.from_env({"CLEARSEG_MAX_QUEUED_PER_USER": "3"})
-    upload_id, start = _upload(store, ALICE), threading.Barrier(8)
-    outcomes: list = []
+    start, outcomes = threading.Barrier(len(calls)), []
 
-    def submit():
+    def attempt(call):
         start.wait()
         try:
-            usecases.submit_run(store, owner=ALICE, upload_id=upload_id, settings=settings,
-                                options_for=lambda upload: usecases.RunOptions())
+            call()
             outcomes.append("queued")
         except UseCaseError as exc:
             outcomes.append(exc.status)
-    threads = [threading.Thread(target=submit) for _ in range(8)]
+    threads = [threading.Thread(target=attempt, args=(call,)) for call in calls]
     for thread in threads:
         thread.start()
     for thread in threads:
         thread.join(timeout=60)
+    return outcomes
+
+
+def test_concurrent_submissions_never_queue_more_than_the_quota(store):
+    """Eight submissions at once against a quota of 3: at most 3 are kept, each refusal says why."""
+    settings = Settings.from_env({"CLEARSEG_MAX_QUEUED_PER_USER": "3"})
+    upload_id = _upload(store, ALICE)
+    outcomes = _outcomes_at_once([lambda: usecases.submit_run(
+        store, owner=ALICE, upload_id=upload_id, settings=settings,
+        options_for=lambda upload: usecases.RunOptions())] * 8)
     assert len(outcomes) == 8 and set(outcomes) <= {"queued", 429}
     assert store.queue.queued_count(ALICE) == outcomes.count("queued") <= 3
 
@@ -162,29 +171,16 @@ def test_concurrent_submissions_never_queue_more_than_the_quota(store):
 def test_concurrent_retries_never_queue_more_than_the_quota(store):
     """Eight failed runs retried at once against a quota of 3: at most 3 are queued again, and
     every other one is left failed with its own message."""
-    import threading
     settings = Settings.from_env({"CLEARSEG_MAX_QUEUED_PER_USER": "3"})
-    upload_id, start = _upload(store, ALICE), threading.Barrier(8)
+    upload_id = _upload(store, ALICE)
     failed = []
     for index in range(8):
         run_id = store.runs.submit(owner=ALICE, title="t", options={}, upload_id=upload_id)
         assert store.queue.claim("r").id == run_id
         assert store.queue.fail(run_id, f"failure {index}", runner="r")
         failed.append(run_id)
-    outcomes: list = []
-
-    def retry(run_id):
-        start.wait()
-        try:
-            usecases.retry_run(store, owner=ALICE, run_id=run_id, settings=settings)
-            outcomes.append("queued")
-        except UseCaseError as exc:
-            outcomes.append(exc.status)
-    threads = [threading.Thread(target=retry, args=(run_id,)) for run_id in failed]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=60)
+    outcomes = _outcomes_at_once([partial(usecases.retry_run, store, owner=ALICE, run_id=run_id,
+                                          settings=settings) for run_id in failed])
     assert len(outcomes) == 8 and set(outcomes) <= {"queued", 429}
     assert store.queue.queued_count(ALICE) == outcomes.count("queued") <= 3
     for index, run_id in enumerate(failed):
