@@ -10,7 +10,7 @@ from service.settings import Settings
 
 
 def local_app(root: Path):
-    """(app, store): a local app (no accounts) on root/clearseg.db, its uploads under root/uploads."""
+    """(app, store): a local app (no accounts) on root/clearseg.db, uploads under root/uploads."""
     settings = Settings(database_url=f"sqlite:///{root / 'clearseg.db'}",
                         upload_dir=root / "uploads", max_upload_bytes=10_000_000,
                         runner_concurrency=1, secret_key="k" * 40, secure_cookies=False)

@@ -114,7 +114,8 @@ def _finished(store: RunStore) -> str:
 def _snapshot(store: RunStore, run_id: str) -> tuple:
     run = store.runs.get(run_id)
     return (run.status, run.message, run.finished_at, store.runs.result_json(run_id),
-            store.runs.artifact(run_id, "assignments.csv"), store.runs.artifact(run_id, "rules.sql"))
+            store.runs.artifact(run_id, "assignments.csv"),
+            store.runs.artifact(run_id, "rules.sql"))
 
 
 # 1. a runner killed with SIGKILL mid-run --------------------------------------------------------
@@ -380,7 +381,8 @@ def _hammer(url: str, number: int, runs: int, barrier, results) -> None:
     for step in range(runs + 100):
         try:
             if step < runs:
-                store.runs.submit(owner="alice", title=f"{number}-{step}", upload_id=None, options={})
+                store.runs.submit(owner="alice", title=f"{number}-{step}", upload_id=None,
+                                  options={})
             run = store.queue.claim(runner)
             if run is None:
                 if step >= runs:
@@ -458,4 +460,5 @@ def test_a_failure_between_result_and_done_stores_neither(store):
                               runner="runner-1")
     assert store.runs.get(run_id).status == "done"
     assert store.runs.artifact(run_id, "rules.sql") == b"SELECT 1"
-    assert not store.queue.finish(run_id, result_json="{}", files={}, message="again", runner="runner-1")
+    assert not store.queue.finish(run_id, result_json="{}", files={}, message="again",
+                                  runner="runner-1")

@@ -43,7 +43,8 @@ def _done_run(app, owner):
     store = _store(app)
     run_id = store.runs.submit(owner=owner, title="c.csv", options={}, upload_id=None)
     store.queue.claim("t")
-    store.queue.finish(run_id, result_json="{}", files={"assignments.csv": b"id,segment\n1,1\n"}, message="ok")
+    store.queue.finish(run_id, result_json="{}", files={"assignments.csv": b"id,segment\n1,1\n"},
+                       message="ok")
     return run_id
 
 

@@ -172,7 +172,8 @@ def test_polling_moves_the_bar_and_shows_the_result_when_the_run_ends(site, stor
     with session_of(app, OWNER):
         queued = poll_run(1, ref=ref, search="")
         start(store, run_id)
-        store.queue.report_progress(run_id, stage="explaining", progress=0.7, message="fitting rules")
+        store.queue.report_progress(run_id, stage="explaining", progress=0.7,
+                                    message="fitting rules")
         running = poll_run(2, ref=ref, search="")
         with store.engine.begin() as con:
             result = con.exec_driver_sql("SELECT result FROM runs WHERE id=?", (done_id,)).scalar()

@@ -125,7 +125,8 @@ def test_damaged_options_preview_and_files_read_as_missing_with_a_message(store)
     with store.engine.begin() as con:
         con.exec_driver_sql("UPDATE runs SET status = 'running' WHERE id = "
                             + ("%s" if store.url.startswith("postgresql") else "?"), (run_id,))
-    assert store.queue.finish(run_id, result_json="{}", files={"rules.sql": b"SELECT 1"}, message="ok")
+    assert store.queue.finish(run_id, result_json="{}", files={"rules.sql": b"SELECT 1"},
+                              message="ok")
     _corrupt(store, "runs", "options", "[1, 2", "id", run_id)
     _corrupt(store, "uploads", "preview", "{\"columns\": [", "id", upload_id)
     _corrupt(store, "artifacts", "content", b"not gzip at all", "run_id", run_id)

@@ -9,7 +9,8 @@ from service.store import RunStore
 
 
 def _run(store: RunStore, owner: str) -> str:
-    return store.runs.submit(owner=owner, title="c.csv", options={"method": "kmeans"}, upload_id=None)
+    return store.runs.submit(owner=owner, title="c.csv", options={"method": "kmeans"},
+                             upload_id=None)
 
 
 def test_names_are_kept_per_run_and_segment_and_a_rename_replaces_the_last(store):
