@@ -144,7 +144,7 @@ def test_a_killed_runner_leaves_its_runs_failed_and_they_run_again(tmp_path):
         assert store.runs.result_json(orphaned) is None
         assert store.runs.artifact(orphaned, "rules.sql") is None
         assert store.runs.get(crashed).status == "running"   # nobody is left to notice it yet
-        assert store.queue.retry(orphaned, owner="alice")
+        assert store.queue.retry(orphaned, owner="alice") == "queued"
 
         worker = Worker(instance, concurrency=2).start()
         assert wait_until(lambda: store.runs.get(crashed).status == "failed")

@@ -86,7 +86,7 @@ def test_queued_run_cancels_at_once_and_can_be_retried(store):
     assert store.queue.request_cancel(run_id, owner="alice")
     assert store.runs.get(run_id).status == "cancelled"
     assert store.queue.claim("r1") is None
-    assert store.queue.retry(run_id, owner="alice")
+    assert store.queue.retry(run_id, owner="alice") == "queued"
     assert store.runs.get(run_id).status == "queued"
 
 
