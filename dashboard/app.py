@@ -147,5 +147,5 @@ def create_app(settings: Settings | None = None, *, local: bool = False) -> dash
     _register_pages(app)
     app.layout = _shell
     _guard_requests(server, app)
-    from . import callbacks  # noqa: F401  (registers the callbacks)
+    from .pages import report  # noqa: F401  (the report's callbacks; each page module holds its own)
     return app

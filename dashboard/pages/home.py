@@ -7,22 +7,30 @@ while the runner is still reading the file, a line saying so that polls until th
 from __future__ import annotations
 
 import dash_bootstrap_components as dbc
-from dash import Input, Output, State, callback, dcc, html
+from dash import ALL, Input, Output, State, callback, clientside_callback, dcc, html, no_update
 from dash.exceptions import PreventUpdate
+
+from segmentation.roles import FEATURE_ROLES
+from service import usecases
+from service.repositories import UploadRecord
+from service.usecases import UseCaseError
 
 from .. import ids
 from ..auth import csrf_field
 from ..components import page_ids
 from ..components.common import section
-from ..components.preview import preview_section
+from ..components.preview import MEANING_SELECT, preview_section
 from ..components.progress import POLL_MS
 from ..components.run_list import run_list
-from ..components.settings_form import settings_section
+from ..components.settings_form import (column_names, effective_roles, feature_options,
+                                       run_options_from_form, settings_section)
 from ..components.urlstate import first_value
-from ..context import current_owner, get_store
+from ..context import current_owner, get_settings, get_store
 from ..samples import SAMPLES
+from .checks import alert, skip_first_render
 
 ACCEPT = ".csv,.tsv,.txt,.xlsx,.parquet"
+ROLE_VALUES = State({"type": page_ids.ROLE_SELECT, "index": ALL}, "value")
 MAX_MESSAGE = 500
 
 
@@ -68,7 +76,7 @@ def _runs_column(owner: str) -> list:
     return [section("Your runs", mine), section("Demo", demo)]
 
 
-def _alert(message: str) -> dbc.Alert:
+def _upload_alert(message: str) -> dbc.Alert:
     return dbc.Alert(str(message)[:MAX_MESSAGE], id=ids.UPLOAD_MESSAGE, color="danger",
                      class_name="upload-message")
 
@@ -82,7 +90,8 @@ def _reading(upload) -> list:
         html.H1(upload.filename, className="h4 mb-3 text-break"),
         html.P([dbc.Spinner(size="sm", spinner_class_name="me-2"), text],
                id=page_ids.UPLOAD_READING, className="text-muted"),
-        dcc.Store(id=page_ids.UPLOAD_WAITING, data={"id": upload.id, "state": upload.preview_state}),
+        dcc.Store(id=page_ids.UPLOAD_WAITING,
+                  data={"id": upload.id, "state": upload.preview_state}),
         dcc.Interval(id=page_ids.UPLOAD_POLL, interval=POLL_MS),
     ]
 
@@ -98,13 +107,13 @@ def upload_block(upload) -> list:
     """The preview and settings of this session's upload, that it is still being read, or why
     it cannot be used (None: not this session's)."""
     if upload is None:
-        return [_alert("This upload is not available: it may belong to another browser session. "
-                       "Upload the file again.")]
+        return [_upload_alert("This upload is not available: it may belong to another browser "
+                              "session. Upload the file again.")]
     if upload.being_read:
         return _reading(upload)
     if upload.error or not upload.preview:
         return [html.H1(upload.filename, className="h4 text-break"),
-                _alert(upload.error or "This file could not be read.")]
+                _upload_alert(upload.error or "This file could not be read.")]
     return [
         html.H1(upload.filename, className="h4 mb-3 text-break"),
         dcc.Store(id=page_ids.UPLOAD_REF, data=upload.id),
@@ -141,8 +150,92 @@ def layout(upload=None, upload_error=None, **_query) -> html.Div:
     upload_id, error = first_value(upload), first_value(upload_error)
     top = upload_block(own_upload(upload_id, owner=owner)) if upload_id else [_intro()]
     if error and not upload_id:
-        top.append(_alert(error))
+        top.append(_upload_alert(error))
     return html.Div([
         html.Div(top, id=page_ids.UPLOAD_BLOCK, className="mb-2"),
         dbc.Row([dbc.Col(_start_column(), lg=7), dbc.Col(_runs_column(owner), lg=5)]),
     ], className="home")
+
+
+def _readable_upload(upload_id) -> UploadRecord | None:
+    """This session's upload if it was read without error: what the settings form works on."""
+    upload = own_upload(upload_id, owner=current_owner())
+    return upload if upload and upload.preview and not upload.error else None
+
+
+# --- the settings form -------------------------------------------------------------------
+
+clientside_callback(
+    "function(id) { var el = document.getElementById(id);"
+    f" if (el) {{ el.setAttribute('accept', '{ACCEPT}'); }} return ''; }}",
+    Output(page_ids.UPLOAD_ACCEPT, "children"),
+    Input(ids.UPLOAD_DATA, "id"),
+)
+
+
+@callback(Output(page_ids.ORDERS_PANEL, "is_open"), Output(page_ids.TABLE_PANEL, "is_open"),
+          Input(page_ids.ORDERS_MODE, "value"), prevent_initial_call=True)
+def toggle_order_mode(orders_on):
+    """Order-log mode shows the order columns; table mode shows features and the id column."""
+    skip_first_render()
+    return bool(orders_on), not orders_on
+
+
+@callback(output={"options": Output(page_ids.FEATURES, "options"),
+                  "value": Output(page_ids.FEATURES, "value")},
+          inputs={"role_values": Input({"type": page_ids.ROLE_SELECT, "index": ALL}, "value")},
+          state={"current": State(page_ids.FEATURES, "value"),
+                 "upload_id": State(page_ids.UPLOAD_REF, "data")},
+          prevent_initial_call=True)
+def sync_features(role_values, *, current, upload_id):
+    """A changed role re-enables or disables its column among the features (and ticks new ones)."""
+    skip_first_render()
+    upload = _readable_upload(upload_id)
+    if upload is None:
+        raise PreventUpdate
+    preview = upload.preview
+    roles = effective_roles(preview, role_values=role_values)
+    inferred = {c["name"]: c["role"] for c in preview["columns"]}
+    became = {n for n, r in roles.items() if r in FEATURE_ROLES and r != inferred.get(n)}
+    kept = set(current or []) | became
+    value = [n for n in column_names(preview) if roles.get(n) in FEATURE_ROLES and n in kept]
+    return {"options": feature_options(preview, roles=roles), "value": value}
+
+
+FORM = {
+    "features": State(page_ids.FEATURES, "value"),
+    "id_column": State(page_ids.ID_COLUMN, "value"),
+    "orders": State(page_ids.ORDERS_MODE, "value"),
+    "order_fields": {name: State(page_ids.order_field(name), "value")
+                     for name in page_ids.ORDER_FIELDS},
+    "as_of": State(page_ids.ORDER_AS_OF, "value"),
+    "method": State(page_ids.METHOD, "value"),
+    "k": State(page_ids.K, "value"),
+    "depth": State(page_ids.DEPTH, "value"),
+    "seed": State(page_ids.SEED, "value"),
+    "roles": ROLE_VALUES,
+    "meanings": {"ids": State({"type": MEANING_SELECT, "index": ALL}, "id"),
+                 "values": State({"type": MEANING_SELECT, "index": ALL}, "value")},
+}
+
+
+@callback(output={"href": Output(ids.URL, "href"),
+                  "message": Output(page_ids.RUN_MESSAGE, "children")},
+          inputs={"n_clicks": Input(ids.RUN_BUTTON, "n_clicks")},
+          state={"upload_id": State(page_ids.UPLOAD_REF, "data"), "form": FORM},
+          prevent_initial_call=True)
+def submit_run(n_clicks, *, upload_id, form):
+    """Queue a run of this session's upload with the checked settings, then open its page."""
+    if not n_clicks:
+        raise PreventUpdate
+    if _readable_upload(upload_id) is None:
+        return {"href": no_update, "message": alert("This upload is not available any more: "
+                                                     "upload the file again.")}
+    try:
+        run = usecases.submit_run(
+            get_store(), owner=current_owner(), upload_id=upload_id, settings=get_settings(),
+            options_for=lambda upload: run_options_from_form(
+                form or {}, preview=upload.preview, filename=upload.filename))
+    except UseCaseError as exc:
+        return {"href": no_update, "message": alert(exc.message)}
+    return {"href": f"/runs/{run.id}", "message": None}

@@ -17,9 +17,11 @@ from dash_tree import find, ids_of, walk
 from local_apps import local_app, store_finished
 from dashboard import ids
 from dashboard.app import create_app
-from dashboard.callbacks import (cancel_run, create_share_link, pair_features_search, poll_run,
-                                 redraw_distribution, redraw_pairs, retry_run, revoke_share_link,
-                                 submit_run, switch_tab, sync_features, toggle_order_mode)
+from dashboard.pages.home import submit_run, sync_features, toggle_order_mode
+from dashboard.pages.report import (pair_features_search, redraw_distribution, redraw_pairs,
+                                    switch_tab)
+from dashboard.pages.run import (cancel_run, create_share_link, poll_run, retry_run,
+                                 revoke_share_link)
 from dashboard.components import page_ids
 from segmentation.pipeline import RunOptions, run_segmentation
 from segmentation.preview import build_preview
@@ -330,7 +332,7 @@ def test_the_owner_revokes_a_link_and_it_stops_working(site, store):
 
 def test_only_the_owner_sets_who_may_see_a_run(tmp_path):
     from dashboard.app import create_app
-    from dashboard.callbacks import set_run_visibility
+    from dashboard.pages.run import set_run_visibility
     from service.settings import Settings
 
     app = create_app(Settings.from_env({"CLEARSEG_INSTANCE_DIR": str(tmp_path)}), local=True)

@@ -15,7 +15,7 @@ from dash_tree import find
 from dashboard.app import create_app
 from dashboard.components import page_ids
 from dashboard.pages import run as run_page
-from dashboard.run_callbacks import ask_to_delete, delete_confirmed
+from dashboard.pages.run import ask_to_delete, delete_confirmed
 from service import usecases
 from service.housekeeping import start_sweeper, sweep_once
 from service.settings import Settings

@@ -193,7 +193,7 @@ def test_the_run_button_says_when_the_quota_is_hit(tmp_path):
     """The form shows the same message beside the button and opens no run page."""
     import flask
 
-    from dashboard.callbacks import submit_run
+    from dashboard.pages.home import submit_run
     from segmentation.preview import build_preview
     from segmentation.synthetic import make_customers
     settings = Settings.from_env({"CLEARSEG_DATABASE_URL": f"sqlite:///{tmp_path / 'f.db'}",

@@ -26,7 +26,7 @@ from dashboard import ids
 from dashboard.components import page_ids
 from dashboard.components.progress import elapsed_text, progress_card
 from dashboard.pages import run, share
-from dashboard.run_callbacks import rename_segment, warn_public
+from dashboard.pages.run import rename_segment, warn_public
 from segmentation.pipeline import RunOptions, run_segmentation
 from segmentation.result import RunResult
 from segmentation.synthetic import make_customers

@@ -14,7 +14,7 @@ import pytest
 from plotly.offline import get_plotlyjs
 
 from local_apps import local_app, store_finished
-from dashboard.callbacks import redraw_distribution, redraw_pairs, switch_tab
+from dashboard.pages.report import redraw_distribution, redraw_pairs, switch_tab
 from dashboard.components.urlstate import TAB_KEYS
 from dashboard.pages import share as share_page
 from segmentation.pipeline import RunOptions, run_segmentation
