@@ -345,9 +345,9 @@ class User:
         posted = self.call("POST /upload", kind="upload", files={"file": ("customers.csv", data)},
                            data=token)
         upload_id = posted.headers["Location"].split("upload=")[1]
-        while self.call(f"GET /api/uploads/{upload_id}",
+        while self.call(f"GET /api/uploads/{upload_id}",   # polled like the run, below
                         kind="api: poll upload").json()["preview_state"] != "done":
-            time.sleep(0.5)
+            time.sleep(self.shared.poll_seconds)
         self.think()
         started = self.call("POST /api/runs", kind="api: start run",
                             json={"upload_id": upload_id, "k": "auto", "method": "kmeans"})
