@@ -14,37 +14,31 @@ from typing import Sequence, Union
 import sqlalchemy as sa
 from alembic import op
 
+from service.migrations.inspection import columns, has_table
+
 revision: str = "0002"
 down_revision: Union[str, Sequence[str], None] = "0001"
 branch_labels: Union[str, Sequence[str], None] = None
 depends_on: Union[str, Sequence[str], None] = None
 
 
-def _columns(table: str) -> set[str]:
-    return {c["name"] for c in sa.inspect(op.get_bind()).get_columns(table)}
-
-
-def _has_table(table: str) -> bool:
-    return sa.inspect(op.get_bind()).has_table(table)
-
-
 def upgrade() -> None:
     """Add the users' columns and the throttle table; move the old counts over."""
-    have = _columns("users")
+    have = columns("users")
     with op.batch_alter_table("users") as batch:
         if "session_generation" not in have:
             batch.add_column(sa.Column("session_generation", sa.Integer(), nullable=False,
                                        server_default=sa.text("0")))
         if "removed_at" not in have:
             batch.add_column(sa.Column("removed_at", sa.String(length=32), nullable=True))
-    if not _has_table("throttle"):
+    if not has_table("throttle"):
         op.create_table("throttle",
                         sa.Column("key", sa.String(length=200), nullable=False),
                         sa.Column("failures", sa.Integer(), nullable=False),
                         sa.Column("first_at", sa.Float(), nullable=False),
                         sa.Column("last_at", sa.Float(), nullable=False),
                         sa.PrimaryKeyConstraint("key"))
-    if _has_table("signin_failures"):
+    if has_table("signin_failures"):
         op.execute('INSERT INTO throttle ("key", failures, first_at, last_at) '
                    'SELECT "key", failures, last_at, last_at FROM signin_failures '
                    'WHERE "key" NOT IN (SELECT "key" FROM throttle)')
