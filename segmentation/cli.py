@@ -132,7 +132,9 @@ def command_demo(args) -> int:
 def _summary(result: RunResult, written) -> None:
     """What was found, on stdout: the verdict, then one line per segment with its rule."""
     ex, ks = result.explanation, result.k_selection
-    print(f"{len(result.segments)} segments ({result.clustering.method}). {ks.reason}")
+    found = (f"{len(result.segments)} ranges of a continuum, not distinct groups"
+             if ks.structure == "weak" else f"{len(result.segments)} segments")
+    print(f"{found} ({result.clustering.method}). {ks.reason}")
     if ks.structure_reason:
         print(ks.structure_reason + (" " + ks.advice if ks.advice else ""))
     tightness = tightness_sentence(ex.cost_ratio, structure=ks.structure)

@@ -22,6 +22,7 @@ GAP_TOLERANCE = 0.15      # a k within this share of the largest gap counts as c
 GAP_STABLE = 0.6          # candidates at least this stable compete on the gap
 GAP_SLACK = 0.04          # ... or within this much of it, whichever is wider
 FAINT_MAX_K = 6           # where the largest gap is under 0.2, auto k stays at or below this
+FEWEST_RANGES = 3         # where no k shows structure, auto k stays at or below this
 
 
 def _sse(X: np.ndarray, labels: np.ndarray) -> tuple[float, float]:
@@ -98,8 +99,9 @@ def _without_structure(table: list[dict]) -> tuple[int, str] | None:
         return None
     best = max(table, key=lambda row: (row["rule_silhouette"], -row["k"]))
     return best["k"], (f"k = {best['k']}: no candidate k tightens this data more than structureless "
-                       f"data (largest gap {top:.2f}), so the k whose rule segments separate best "
-                       f"(silhouette {best['rule_silhouette']:.2f}).")
+                       f"data (largest gap {top:.2f}), so no number of segments finds groups; "
+                       f"of at most {FEWEST_RANGES} ranges, the {best['k']} whose rules separate "
+                       f"best are shown.")
 
 
 def _by_gap(table: list[dict]) -> tuple[int, str] | None:
@@ -124,7 +126,11 @@ def _by_gap(table: list[dict]) -> tuple[int, str] | None:
 
 
 def choose_rule_k(table: list[dict]) -> tuple[int, str, dict | None]:
-    """(k, reason, best k in 3..8 when k = 2 wins) judged on the rule segments."""
+    """(k, reason, best k in 3..8 when k = 2 wins) judged on the rule segments. Where no k
+    beats structureless data, only k up to FEWEST_RANGES compete: a uniform cube's octants are
+    stable and separate well, yet more of them are only more cuts of the same continuum."""
+    if max(row["gap"] for row in table) < WEAK["gap"]:
+        table = [row for row in table if row["k"] <= FEWEST_RANGES] or table
     plain = _by_gap(table) or _without_structure(table)
     if plain is not None:
         k, reason = plain

@@ -19,8 +19,8 @@ REFERENCES = 2
 STRONG = {"gap": 0.5, "silhouette": 0.45, "stability": 0.8}
 WEAK = {"gap": 0.1, "silhouette": 0.2}
 ADVICE = ("These segments are cuts of a continuum rather than distinct groups: use them as tiers or "
-          "ranges of their rules' columns, or try other features or fewer segments; do not treat "
-          "them as different kinds of customer.")
+          "ranges of their rules' columns, or try other features; do not treat them as different "
+          "kinds of customer.")
 
 
 def _log_tightening(X: np.ndarray, k: int, seed: int) -> float:
