@@ -45,18 +45,18 @@ class PreviewReaders:
             self.reading[upload.id] = self.pool.submit(self.read, upload)
 
     def read(self, upload: UploadRecord) -> None:
-        """Preview one upload and store the outcome (the database waited for if it is away)."""
+        """Preview one upload once and store the outcome (the database waited for, if it is
+        away, without reading the file again)."""
         from . import usecases
         from .jobs import patiently
 
         try:
-            patiently(lambda: usecases.read_upload(self.store, self.settings, upload,
-                                                   runner=self.runner_id))
+            found = usecases.preview_of(self.settings, upload)
         except Exception as exc:  # never a traceback for the user: a message on the upload
             logger.exception("reading upload %s failed: %s", upload.id, exc)
-            patiently(lambda: self.store.uploads.finish_preview(
-                upload.id, preview=None, error=FAULT.format(name=upload.filename),
-                runner=self.runner_id))
+            found = {"preview": None, "error": FAULT.format(name=upload.filename)}
+        patiently(lambda: self.store.uploads.finish_preview(upload.id, **found,
+                                                            runner=self.runner_id))
 
     def stop(self) -> None:
         """Stop claiming; give the files still being read back to the queue for another runner

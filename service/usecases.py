@@ -106,12 +106,18 @@ def store_upload(store: RunStore, settings: Settings, *, owner: str, filename: s
         raise
 
 
+def preview_of(settings: Settings, upload: UploadRecord) -> dict:
+    """What reading the upload's file in a limited child found: its preview, or the error that
+    says why it cannot be used (as finish_preview takes them)."""
+    preview, error = safe_preview(upload.path, name=upload.filename, settings=settings)
+    return {"preview": preview, "error": error}
+
+
 def read_upload(store: RunStore, settings: Settings, upload: UploadRecord, *,
                 runner: str | None = None) -> bool:
-    """Preview the upload's file in a limited child and store the preview or why the file cannot
-    be used; with `runner`, only while that runner still holds the upload. True when stored."""
-    preview, error = safe_preview(upload.path, name=upload.filename, settings=settings)
-    return store.uploads.finish_preview(upload.id, preview=preview, error=error, runner=runner)
+    """Preview the upload and store the outcome; with `runner`, only while that runner still
+    holds the upload. True when stored."""
+    return store.uploads.finish_preview(upload.id, **preview_of(settings, upload), runner=runner)
 
 
 def delete_upload(store: RunStore, settings: Settings, *, owner: str, upload_id: str) -> Deleted:

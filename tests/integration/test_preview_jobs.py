@@ -128,3 +128,31 @@ def test_the_home_page_waits_for_the_file_then_shows_its_settings(app, settings)
     with session_of(app, BEN):                     # another session learns nothing
         shown = poll_upload(4, waiting)
     assert page_ids.UPLOAD_REF not in ids_of(shown) and "not available" in str(shown)
+
+
+def test_a_database_away_while_storing_does_not_read_the_file_again(sqlite_store, settings,
+                                                                     monkeypatch):
+    import sqlite3
+
+    from sqlalchemy.exc import OperationalError
+
+    upload = _upload(sqlite_store, settings, ANA)
+    reads, finish = [], sqlite_store.uploads.finish_preview
+
+    def safe_preview(path, **_kwargs):
+        reads.append(path)
+        return {"columns": []}, None
+
+    def finish_once_away(*args, **kwargs):
+        if len(reads) == 1 and not finish_once_away.failed:
+            finish_once_away.failed = True
+            raise OperationalError("UPDATE", {}, sqlite3.OperationalError("database is locked"))
+        return finish(*args, **kwargs)
+    finish_once_away.failed = False
+    monkeypatch.setattr("service.usecases.safe_preview", safe_preview)
+    monkeypatch.setattr("service.jobs.time.sleep", lambda _seconds: None)   # patiently's wait
+    monkeypatch.setattr(sqlite_store.uploads, "finish_preview", finish_once_away)
+    readers = PreviewReaders(sqlite_store, settings, "r1")
+    readers.read(sqlite_store.uploads.claim_preview("r1"))
+    assert finish_once_away.failed and len(reads) == 1
+    assert sqlite_store.uploads.get(upload.id, owner=ANA).preview_state == "done"
